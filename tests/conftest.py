@@ -30,7 +30,8 @@ MINI_OCCUPATIONS = {
     "nurse responsible for general care", "welder", "software developer",
     "primary school teacher", "electrician",
 }
-MINI_EXTRA_SKILLS = {"C#", "R", "PostgreSQL", "Python (computer programming)", "communication"}
+MINI_EXTRA_SKILLS = {"C#", "R", "PostgreSQL", "Python (computer programming)", "communication",
+                     "Java (computer programming)"}
 ORPHAN_OCCUPATION = "http://data.europa.eu/esco/occupation/a9e54177-a185-404d-b6e6-15663d31137e"
 
 needs_shared = pytest.mark.skipif(

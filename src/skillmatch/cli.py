@@ -251,6 +251,125 @@ VERIFY_SAMPLE = [
 ]
 
 
+# ------------------------------------------------------------------------------ mapping
+def _read_batch(path: Path) -> list[str]:
+    """One text per line (blank lines are kept as empty texts, so output lines align)."""
+    try:
+        with open(path, encoding="utf-8", errors="strict") as fh:
+            return [line.rstrip("\n") for line in fh]
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text ({exc.reason} at byte "
+                                   f"{exc.start})") from exc
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+@main.command("map")
+@click.argument("text", required=False)
+@click.option("--batch", "batch_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="File with one text (or title) per line; writes one JSON line per input.")
+@click.option("--titles", is_flag=True, help="Inputs are job titles: link to occupations.")
+@click.option("--top-k", type=int, help="Return the K best candidates, even below threshold.")
+@click.option("--language", help="Force the language (default: detected per text).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+@friendly
+def map_command(ctx: click.Context, text: str | None, batch_file: Path | None, titles: bool,
+                top_k: int | None, language: str | None, as_json: bool) -> None:
+    """Map text to ESCO skills (and occupations), with evidence."""
+    from skillmatch.mapping import OccupationLinker, SkillExtractor
+
+    if (text is None) == (batch_file is None):
+        raise click.UsageError("give either TEXT or --batch FILE")
+    settings = _settings(ctx)
+    inputs = _read_batch(batch_file) if batch_file else [text or ""]
+    as_json = as_json or batch_file is not None
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        linker = OccupationLinker(settings, con)
+        extractor = None if titles else SkillExtractor(settings, con)
+    finally:
+        con.close()
+    started = time.perf_counter()
+    if titles:
+        results = linker.link_many(inputs, top_k=top_k or 10, language=language)
+        for title, hits in zip(inputs, results, strict=True):
+            rows = hits.to_dict(orient="records")
+            if as_json:
+                click.echo(json.dumps({"title": title, "occupations": rows}, ensure_ascii=False,
+                                      default=str))
+            else:
+                click.echo(f"{title}:")
+                for r in rows:
+                    click.echo(f"  {r['score']:.3f} {'✓' if r['accepted'] else ' '} "
+                               f"{r['preferred_label']}  [ISCO {r['isco_code']}]  "
+                               f"via {r['matched_label']!r} ({r['language']})  {r['uri']}")
+    else:
+        assert extractor is not None
+        results = extractor.extract_many(inputs, top_k=top_k, language=language)
+        for i, (doc, matches) in enumerate(zip(inputs, results, strict=True)):
+            skills = [m.as_dict() for m in matches]
+            first_line = doc.strip().split("\n")[0][:120]
+            occupations = linker.link(first_line, doc, top_k=3) if not batch_file else None
+            if as_json:
+                payload: dict[str, Any] = {"line": i + 1, "skills": skills}
+                if occupations is not None:
+                    payload["occupations"] = occupations.to_dict(orient="records")
+                click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+                continue
+            click.echo(f"Skills ({len(skills)}):")
+            for m in matches:
+                sentence = m.evidence if len(m.evidence) <= 140 else m.evidence[:139] + "…"
+                click.echo(f"  {m.score:.3f} {'✓' if m.accepted else ' '} {m.label} "
+                           f"[{m.skill_type}; {m.found_by}] {m.uri}\n"
+                           f"        “{m.phrase}” in “{sentence}”")
+            if occupations is not None and len(occupations):
+                click.echo("Occupations:")
+                for r in occupations.itertuples():
+                    click.echo(f"  {r.score:.3f} {r.preferred_label} [ISCO {r.isco_code}] "
+                               f"{r.uri}")
+    click.echo(f"({len(inputs)} inputs in {time.perf_counter() - started:.1f}s)", err=True)
+
+
+@main.command("eval")
+@click.option("--bench-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the public development sets (default: <data root>/../bench).")
+@click.option("--titles-limit", type=int, help="Only the first N job titles (quick look).")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("benchmarks/results"),
+              show_default=True, help="Folder for eval.json and eval.md.")
+@click.pass_context
+@friendly
+def eval_command(ctx: click.Context, bench_root: Path | None, titles_limit: int | None,
+                 output: Path) -> None:
+    """Run the public development sets and print one table (also written to a file)."""
+    from skillmatch.evaluation import run_all
+
+    settings = _settings(ctx)
+    bench = bench_root or settings.data_root.parent / "bench"
+    if not bench.exists():
+        raise click.ClickException(f"no benchmark sets at {bench} (use --bench-root)")
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        table = run_all(settings, con, bench, titles_limit,
+                        progress=lambda line: click.echo(line, err=True))
+    finally:
+        con.close()
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "eval.json").write_text(table.to_json(orient="records", indent=2))
+    markdown = table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False)
+    (output / "eval.md").write_text(markdown + "\n")
+    click.echo(table.to_string(index=False))
+    click.echo(f"written to {output / 'eval.json'} and {output / 'eval.md'}")
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # ------------------------------------------------------------------------------ build & app
 @main.command()
 @click.option("--skip-index", is_flag=True, help="Do not embed the taxonomy labels.")

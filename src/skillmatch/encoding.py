@@ -211,6 +211,46 @@ class Encoder:
             show_progress_bar=False,
         ).astype(np.float32)
 
+    def encode_tokens(self, texts: Sequence[str], kind: str = "query"
+                      ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """One forward pass per text giving (sentence vector, token vectors, token char spans).
+
+        The sentence vector is the model's own mean pooling, so it equals `embed`'s output;
+        token spans are relative to the text without its prefix (prefix and special tokens get
+        (-1, -1)), so any sub-phrase can be pooled from the same pass at no encoder cost.
+        """
+        import torch
+
+        prefix = self.spec.query_prefix if kind == "query" else self.spec.document_prefix
+        model = self.model
+        tokenizer = model.tokenizer
+        transformer = model[0].auto_model
+        max_len = int(model.max_seq_length or 256)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
+        batch = max(self.settings.embedding_batch_size, 1)
+        for start in range(0, len(order), batch):
+            ids = order[start:start + batch]
+            enc = tokenizer([prefix + texts[i] for i in ids], padding=True, truncation=True,
+                            max_length=max_len, return_offsets_mapping=True,
+                            return_tensors="pt")
+            offsets = enc.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                hidden = transformer(**enc).last_hidden_state.float().numpy()
+            mask = enc["attention_mask"].numpy().astype(bool)
+            for row, i in enumerate(ids):
+                n = int(mask[row].sum())
+                tokens = hidden[row, :n]
+                sentence = tokens.mean(axis=0)
+                sentence /= max(float(np.linalg.norm(sentence)), 1e-12)
+                spans = offsets[row, :n].astype(np.int64) - len(prefix)
+                # a token starting in the prefix's trailing space still belongs to the text
+                real = (offsets[row, :n, 1] > offsets[row, :n, 0]) & (spans[:, 1] > 0)
+                spans[:, 0] = np.maximum(spans[:, 0], 0)
+                spans[~real] = -1
+                out[i] = (sentence.astype(np.float32), tokens, spans)
+        return out  # type: ignore[return-value]
+
     def embed(
         self,
         texts: Sequence[str],

@@ -50,6 +50,18 @@ def lexical_similarity(query: str, label: str) -> float:
 
 
 @dataclass
+class TextScores:
+    """Fused scores of the candidate label texts for one query."""
+
+    candidates: np.ndarray  # text ids
+    score: np.ndarray
+    semantic: np.ndarray
+    lexical: np.ndarray
+    by_semantic: np.ndarray
+    by_lexical: np.ndarray
+
+
+@dataclass
 class LabelTable:
     """The searchable labels: one row per (concept, label, language, kind)."""
 
@@ -126,32 +138,24 @@ class TaxonomyIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         return top[scores[top] > 0]
 
-    def _semantic_candidates(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        qv = self.encoder.embed([query], kind="query", cache=False)[0]
-        sims = self.vectors @ qv
-        k = min(k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        return top, sims
-
     # ---------------------------------------------------------------- search
-    def search(
-        self,
-        query: str,
-        concept_type: str | None = None,
-        top_k: int | None = None,
-        language: str | None = None,
-    ) -> pd.DataFrame:
-        """Top concepts for a query, each with its best label, scores and how it was found."""
+    def score_texts(self, query: str, vector: np.ndarray | None = None) -> TextScores | None:
+        """Candidate label texts for a query with their fused scores (None: nothing to match).
+
+        `vector` is the query's embedding when the caller embedded many queries at once."""
         s = self.settings
-        top_k = top_k or s.search_top_k
-        query = query.strip()[:MAX_QUERY_CHARS]
-        query_norm = normalise(query)
+        query_norm = normalise(query.strip()[:MAX_QUERY_CHARS])
         if not query_norm:
-            return pd.DataFrame(columns=RESULT_COLUMNS)
+            return None
         n = s.search_candidates
         exact = np.array(self.exact.get(query_norm, []), int)
         lexical = self._lexical_candidates(query_norm, n)
-        semantic, sims = self._semantic_candidates(query, n)
+        if vector is None:
+            vector = self.encoder.embed([query.strip()[:MAX_QUERY_CHARS]], kind="query",
+                                        cache=False)[0]
+        sims = self.vectors @ vector
+        k = min(n, len(sims) - 1)
+        semantic = np.argpartition(-sims, k)[:k] if k > 0 else np.arange(len(sims))
         candidates = np.unique(np.concatenate([exact, lexical, semantic]))
 
         floor = self.spec.similarity_floor
@@ -161,9 +165,30 @@ class TaxonomyIndex:
         ])
         is_exact = np.isin(candidates, exact)
         lex[is_exact] = 1.0
-        score = s.semantic_weight * sem + s.lexical_weight * lex
-        by_sem = np.isin(candidates, semantic)
-        by_lex = np.isin(candidates, lexical) | is_exact
+        return TextScores(
+            candidates=candidates,
+            score=s.semantic_weight * sem + s.lexical_weight * lex,
+            semantic=sem,
+            lexical=lex,
+            by_semantic=np.isin(candidates, semantic),
+            by_lexical=np.isin(candidates, lexical) | is_exact,
+        )
+
+    def search(
+        self,
+        query: str,
+        concept_type: str | None = None,
+        top_k: int | None = None,
+        language: str | None = None,
+        vector: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Top concepts for a query, each with its best label, scores and how it was found."""
+        s = self.settings
+        top_k = top_k or s.search_top_k
+        scored = self.score_texts(query, vector)
+        if scored is None:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        candidates, score, lex = scored.candidates, scored.score, scored.lexical
 
         # expand matched texts to the label rows (concepts) that carry them
         order, bounds = self._rows_of_text
@@ -182,8 +207,8 @@ class TaxonomyIndex:
         _, first = np.unique(self.label_uri[rows], return_index=True)
         best = np.sort(first)[:top_k]
         rows, which = rows[best], which[best]
-        found = np.where(by_sem[which] & by_lex[which], "both",
-                         np.where(by_sem[which], "semantic", "lexical"))
+        by_sem, by_lex = scored.by_semantic[which], scored.by_lexical[which]
+        found = np.where(by_sem & by_lex, "both", np.where(by_sem, "semantic", "lexical"))
         picked = self.labels.iloc[rows]
         return pd.DataFrame({
             "uri": picked["uri"].to_numpy(),
@@ -192,20 +217,21 @@ class TaxonomyIndex:
             "matched_label": picked["label"].to_numpy(),
             "language": picked["language"].to_numpy(),
             "score": score[which].round(4),
-            "semantic": sem[which].round(4),
+            "semantic": scored.semantic[which].round(4),
             "lexical": lex[which].round(4),
             "found_by": found,
         }, columns=RESULT_COLUMNS)
 
 
-_INDEXES: dict[tuple[str, str, str], TaxonomyIndex] = {}
+_INDEXES: dict[tuple[str, ...], TaxonomyIndex] = {}
 
 
-def get_index(con: duckdb.DuckDBPyConnection, settings: Settings,
-              encoder: Encoder) -> TaxonomyIndex:
-    """The process-wide index for this warehouse and model (built on first use)."""
+def get_index(con: duckdb.DuckDBPyConnection, settings: Settings, encoder: Encoder,
+              concept_types: tuple[str, ...] = CONCEPT_TYPES) -> TaxonomyIndex:
+    """The process-wide index for this warehouse, model and concept types (built once)."""
     loaded = con.execute("SELECT loaded_at FROM esco_release").fetchone()[0]
-    key = (str(settings.warehouse), encoder.name + encoder.fingerprint, str(loaded))
+    key = (str(settings.warehouse), encoder.name + encoder.fingerprint, str(loaded),
+           *concept_types)
     if key not in _INDEXES:
-        _INDEXES[key] = TaxonomyIndex(read_labels(con), encoder, settings)
+        _INDEXES[key] = TaxonomyIndex(read_labels(con, concept_types), encoder, settings)
     return _INDEXES[key]

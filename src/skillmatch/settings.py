@@ -79,6 +79,8 @@ class Settings:
     semantic_weight: float = 0.6
     lexical_weight: float = 0.4
     search_min_score: float = 0.25
+    occupation_accept_threshold: float = 0.6
+    mapping_ensemble: bool = False
     models: dict[str, ModelSpec] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     config_file: Path | None = None
 

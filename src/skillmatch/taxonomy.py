@@ -68,6 +68,7 @@ class TaxonomyConfig:
     modification_notice: str
     extra_languages: dict[str, dict[str, Path]] = field(default_factory=dict)
     collections: dict[str, str] = field(default_factory=dict)
+    mapping: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfig:
@@ -92,6 +93,7 @@ def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfi
         modification_notice=doc.get("modification_notice", ""),
         extra_languages=extra,
         collections=dict(doc.get("collections", {})),
+        mapping=dict(doc.get("mapping", {})),
     )
 
 

@@ -1,0 +1,348 @@
+"""Text to ESCO: skills in vacancy text, CV lines and learning outcomes; job titles to
+occupations. Every result carries URI, label, type, score, evidence and how it was found.
+
+Skill extraction per sentence:
+1. units = the sentence plus its candidate phrases (clauses between commas/"and"/"or", word
+   windows), each embedded once per model;
+2. semantic score of a skill = its best label's cosine with the sentence or, slightly
+   discounted, with one phrase (a phrase names one skill; the sentence gives context);
+3. lexical evidence: a phrase that *is* a skill label (normalised, case-sensitive for acronyms
+   such as "R", "LESS") adds a bonus, so short exact mentions always surface;
+4. models are fused by averaging their rescaled cosines (English text: every configured model;
+   other languages: only multilingual ones);
+5. the best skills above the acceptance threshold are kept, boilerplate sentences (company,
+   benefits, equal-opportunity statements) are skipped, and a document keeps each skill once,
+   with its strongest evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from skillmatch.encoding import Encoder, get_encoder
+from skillmatch.search import get_index, normalise
+from skillmatch.settings import Settings
+from skillmatch.text import candidate_phrases, clean_text, detect_language, split_sentences
+
+
+@dataclass(frozen=True)
+class MappingParams:
+    """Tunable constants of skill extraction (per-taxonomy values in taxonomy/esco.toml)."""
+
+    phrase_discount: float = 0.05
+    exact_bonus: float = 0.25
+    accept_threshold: float = 0.55
+    sentence_candidates: int = 1000
+    specificity_penalty: float = 0.0
+    use_phrases: bool = True
+    batch_sentences: int = 256
+
+
+def mapping_params(settings: Settings) -> MappingParams:
+    """The [esco.mapping] values of the taxonomy configuration (defaults where absent)."""
+    from skillmatch.taxonomy import load_config
+
+    values = load_config(settings).mapping
+    unknown = set(values) - set(MappingParams.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"{settings.taxonomy_config}: unknown [esco.mapping] keys {unknown}")
+    return MappingParams(**values)
+
+
+@dataclass
+class SkillMatch:
+    uri: str
+    label: str
+    skill_type: str
+    score: float
+    accepted: bool
+    found_by: str
+    matched_label: str
+    evidence: str  # the sentence
+    phrase: str    # the part of it that names the skill (the whole sentence if none)
+    start: int     # character span of `phrase` in the cleaned document
+    end: int
+    language: str = "en"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+WORD = re.compile(r"[\w+#./-]+")
+GENERIC_WORDS = {"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "use",
+                 "apply", "skills", "skill", "knowledge", "ability", "principles", "techniques"}
+# Sentences about the employer, the offer or the application, not the job: skipped, since
+# they otherwise yield skills ("diversity" -> "promote diversity", "pension" -> ...).
+BOILERPLATE = re.compile(
+    r"\b(?:equal opportunit\w*|diversity|inclusive employer|disability confident|"
+    r"we (?:can )?offer|competitive salary|pension\w*|annual leave|benefits? (?:package|include)|"
+    r"about us|our (?:company|mission|values)|founded in|apply (?:now|online)|closing date|"
+    r"wij bieden|wat bieden wij|salaris|vakantiegeld|over ons|solliciteer|reageer)\b",
+    re.I,
+)
+
+
+@dataclass
+class SkillVocabulary:
+    """Skill labels (preferred + alternative) arranged for fast max-per-skill scoring."""
+
+    skills: pd.DataFrame                 # uri, preferred_label, skill_type, reuse_level
+    texts: list[str]                     # unique label texts
+    text_skills: list[np.ndarray]        # text id -> skill ids carrying it
+    exact: dict[str, list[int]] = field(default_factory=dict)  # normalised -> text ids
+    case_sensitive: set[int] = field(default_factory=set)      # acronyms: exact case only
+
+    @classmethod
+    def from_warehouse(cls, con: duckdb.DuckDBPyConnection) -> SkillVocabulary:
+        skills = con.execute(
+            "SELECT uri, preferred_label, skill_type, reuse_level FROM esco_skill ORDER BY uri"
+        ).df()
+        labels = con.execute(
+            """SELECT l.uri, l.label FROM esco_label l
+               WHERE l.concept_type = 'skill' AND l.kind IN ('preferred', 'alt')"""
+        ).df()
+        index = pd.Series(np.arange(len(skills)), index=skills["uri"])
+        labels["skill"] = index.reindex(labels["uri"]).to_numpy()
+        labels = labels.dropna(subset=["skill"])
+        codes, texts = pd.factorize(labels["label"])
+        skill_ids = labels["skill"].to_numpy(dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(texts) + 1))
+        text_skills = [np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]])
+                       for t in range(len(texts))]
+        vocab = cls(skills, list(texts), text_skills)
+        for t, text in enumerate(vocab.texts):
+            vocab.exact.setdefault(normalise(text), []).append(t)
+            if len(text) <= 4 or (text.isupper() and len(text) <= 8):
+                vocab.case_sensitive.add(t)
+        return vocab
+
+
+class SkillExtractor:
+    """Skills in text. Built once (label vectors come from the embedding cache)."""
+
+    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection,
+                 models: Sequence[str] | None = None,
+                 params: MappingParams | None = None) -> None:
+        self.settings = settings
+        self.params = params or mapping_params(settings)
+        self.vocab = SkillVocabulary.from_warehouse(con)
+        # `models` fixes the ensemble for every language (evaluation, experiments)
+        self.fixed_models = list(dict.fromkeys(models)) if models else None
+        self._label_vectors: dict[str, np.ndarray] = {}
+
+    def encoders_for(self, language: str) -> list[Encoder]:
+        """English text: the English model (plus the multilingual one when `mapping_ensemble`
+        is on); any other language: the multilingual model, which reaches the English labels."""
+        s = self.settings
+        if self.fixed_models:
+            names = self.fixed_models
+        elif language in s.model(s.english_model).languages:
+            names = [s.english_model] + ([s.multilingual_model] if s.mapping_ensemble else [])
+        else:
+            names = [s.multilingual_model]
+        return [get_encoder(s, n) for n in dict.fromkeys(names)]
+
+    def label_vectors(self, encoder: Encoder) -> np.ndarray:
+        """Skill label vectors of one model, loaded (or embedded, once) on first use."""
+        if encoder.name not in self._label_vectors:
+            self._label_vectors[encoder.name] = encoder.embed(self.vocab.texts, kind="document")
+        return self._label_vectors[encoder.name]
+
+    # ------------------------------------------------------------------ scoring
+    def _extra_words(self, text_id: int, phrase: str) -> float:
+        """Share of a label's content words absent from the phrase: "communication skills"
+        should not become "teach communication methods" (two words the text never said)."""
+        label_words = [w for w in normalise(self.vocab.texts[text_id]).split()
+                       if w not in GENERIC_WORDS]
+        if not label_words:
+            return 0.0
+        said = set(normalise(phrase).split())
+        return sum(w not in said for w in label_words) / len(label_words)
+
+    def _exact_hits(self, sentence: str, phrases: list[tuple[str, int, int]]
+                    ) -> dict[int, tuple[int, int, bool]]:
+        """skill id -> (start, end, is acronym), for phrases and words that are a skill label."""
+        hits: dict[int, tuple[int, int, bool]] = {}
+        words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(sentence)]
+        for text, s, e in [*phrases, *words]:
+            for t in self.vocab.exact.get(normalise(text), []):
+                acronym = t in self.vocab.case_sensitive
+                if acronym and self.vocab.texts[t] != text.strip():
+                    continue
+                for skill in self.vocab.text_skills[t].tolist():
+                    hits.setdefault(skill, (s, e, acronym))
+        return hits
+
+    def score_sentences(self, sentences: Sequence[str], language: str = "en"
+                        ) -> list[dict[int, tuple[float, str, int, int, str]]]:
+        """Per sentence: skill id -> (score, found_by, start, end, matched label)."""
+        unique = list(dict.fromkeys(sentences))  # re-posted ads repeat whole paragraphs
+        scored: list[dict[int, tuple[float, str, int, int, str]]] = []
+        step = max(self.params.batch_sentences, 1)
+        for start in range(0, len(unique), step):
+            scored += self._score_batch(unique[start:start + step], language)
+        by_text = dict(zip(unique, scored, strict=True))
+        return [by_text[s] for s in sentences]
+
+    def _score_batch(self, sentences: list[str], language: str
+                     ) -> list[dict[int, tuple[float, str, int, int, str]]]:
+        p = self.params
+        encoders = self.encoders_for(language)
+        passes = [enc.encode_tokens(sentences, kind="query") for enc in encoders]
+        floors = [enc.spec.similarity_floor for enc in encoders]
+        # sentence rows against every label, averaged over models after rescaling
+        sentence_sims = sum(
+            (np.stack([r[0] for r in res]) @ self.label_vectors(enc).T - fl) / (1 - fl)
+            for enc, res, fl in zip(encoders, passes, floors, strict=True)
+        ) / len(encoders)
+        k = min(p.sentence_candidates, sentence_sims.shape[1] - 1)
+        tops = np.argpartition(-sentence_sims, k, axis=1)[:, :k]
+        results = []
+        for i, sentence in enumerate(sentences):
+            phrases = [ph for ph in candidate_phrases(sentence) if ph[0] != sentence]
+            cand = tops[i]
+            sent = sentence_sims[i, cand]
+            best = sent.copy()
+            unit = np.full(len(cand), -1)
+            if p.use_phrases and phrases:
+                phrase_sims = sum(
+                    (self._pool(res[i], phrases) @ self.label_vectors(enc)[cand].T - fl)
+                    / (1 - fl)
+                    for enc, res, fl in zip(encoders, passes, floors, strict=True)
+                ) / len(encoders)
+                which = phrase_sims.argmax(axis=0)
+                phrase_best = phrase_sims[which, np.arange(len(cand))] - p.phrase_discount
+                better = phrase_best > sent
+                best = np.where(better, phrase_best, sent)
+                unit = np.where(better, which, -1)
+            scores: dict[int, tuple[float, str, int, int, str]] = {}
+            for j in np.argsort(-best)[:200].tolist():
+                t = int(cand[j])
+                value = float(best[j])
+                s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
+                if p.specificity_penalty and unit[j] >= 0:
+                    value -= p.specificity_penalty * self._extra_words(t, phrases[unit[j]][0])
+                for skill in self.vocab.text_skills[t].tolist():
+                    if skill not in scores:
+                        scores[skill] = (value, "semantic", s, e, self.vocab.texts[t])
+            for skill, (s, e, acronym) in self._exact_hits(sentence, phrases).items():
+                value, _, _, _, label = scores.get(skill, (0.0, "", s, e, ""))
+                label = label or self.vocab.skills["preferred_label"].iat[skill]
+                value += p.exact_bonus
+                if acronym:  # "R", "C#", "SQL" written exactly so: a mention, whatever context
+                    value = max(value, p.accept_threshold + 0.05)
+                scores[skill] = (value, "both" if value > p.exact_bonus else "lexical",
+                                 s, e, label)
+            results.append(scores)
+        return results
+
+    @staticmethod
+    def _pool(encoded: tuple[np.ndarray, np.ndarray, np.ndarray],
+              phrases: list[tuple[str, int, int]]) -> np.ndarray:
+        """Phrase vectors: mean of the sentence's contextual token vectors inside each span."""
+        sentence, tokens, spans = encoded
+        vectors = np.empty((len(phrases), tokens.shape[1]), np.float32)
+        for n, (_, s, e) in enumerate(phrases):
+            inside = (spans[:, 0] < e) & (spans[:, 1] > s)
+            vectors[n] = tokens[inside].mean(axis=0) if inside.any() else sentence
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+    # ------------------------------------------------------------------ documents
+    def extract_many(self, texts: Sequence[str], top_k: int | None = None,
+                     language: str | None = None) -> list[list[SkillMatch]]:
+        """Skills per document: the accepted ones, or the `top_k` best (each marked accepted
+        or not). Sentences of all documents are encoded together, in length-sorted batches."""
+        docs = []
+        for text in texts:
+            cleaned = clean_text(text)
+            lang = language or detect_language(cleaned)
+            segments = [seg for seg in split_sentences(cleaned)
+                        if not BOILERPLATE.search(seg.text)]
+            docs.append((lang, segments))
+        scored: dict[int, list] = {}
+        for lang in {d[0] for d in docs}:
+            ids = [(i, j) for i, (lg, segs) in enumerate(docs) if lg == lang
+                   for j in range(len(segs))]
+            results = self.score_sentences([docs[i][1][j].text for i, j in ids], lang)
+            for (i, j), res in zip(ids, results, strict=True):
+                scored.setdefault(i, [None] * len(docs[i][1]))[j] = res
+        return [self._merge(docs[i][1], scored.get(i, []), docs[i][0], top_k)
+                for i in range(len(docs))]
+
+    def extract(self, text: str, top_k: int | None = None, language: str | None = None
+                ) -> list[SkillMatch]:
+        return self.extract_many([text], top_k, language)[0]
+
+    def _merge(self, segments: list, per_sentence: list, language: str,
+               top_k: int | None) -> list[SkillMatch]:
+        """One entry per skill across a document, keeping its strongest evidence."""
+        best: dict[int, tuple[float, str, int, int, str, object]] = {}
+        for seg, scores in zip(segments, per_sentence, strict=True):
+            for skill, (score, how, s, e, label) in scores.items():
+                if skill not in best or score > best[skill][0]:
+                    best[skill] = (score, how, s, e, label, seg)
+        skills = self.vocab.skills
+        threshold = self.params.accept_threshold
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
+        if not top_k:
+            ranked = [kv for kv in ranked if kv[1][0] >= threshold]
+        return [
+            SkillMatch(
+                uri=skills["uri"].iat[k], label=skills["preferred_label"].iat[k],
+                skill_type=skills["skill_type"].iat[k], score=round(score, 4),
+                accepted=score >= threshold, found_by=how, matched_label=label,
+                evidence=seg.text, phrase=seg.text[s:e], start=seg.start + s,
+                end=seg.start + e, language=language,
+            )
+            for k, (score, how, s, e, label, seg) in ranked[: top_k or None]
+        ]
+
+class OccupationLinker:
+    """Job titles (optionally with their ad text) to ranked ESCO occupations with ISCO group.
+
+    Uses the multilingual model over occupation labels in every language: a Dutch title meets
+    the Dutch labels, an English one the English labels, and both reach the same concepts.
+    """
+
+    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection,
+                 model: str | None = None) -> None:
+        self.settings = settings
+        self.encoder = get_encoder(settings, model or settings.multilingual_model)
+        self.index = get_index(con, settings, self.encoder, ("occupation",))
+        self.isco = con.execute(
+            """SELECT o.uri, o.isco_code, g.preferred_label AS isco_label
+               FROM esco_occupation o LEFT JOIN esco_isco_group g ON g.code = o.isco_code"""
+        ).df().set_index("uri")
+
+    def link_many(self, titles: Sequence[str], top_k: int = 10,
+                  texts: Sequence[str | None] | None = None,
+                  language: str | None = None) -> list[pd.DataFrame]:
+        """Ranked occupations per title; titles are embedded in one batch."""
+        cleaned = [clean_text(t)[:300] for t in titles]
+        vectors = self.encoder.embed(cleaned, kind="query", cache=False)
+        out = []
+        for i, title in enumerate(cleaned):
+            lang = language
+            if lang is None and texts is not None and texts[i]:
+                lang = detect_language(clean_text(texts[i]), default="") or None
+            hits = self.index.search(title, concept_type="occupation", top_k=top_k,
+                                     language=lang, vector=vectors[i])
+            if hits.empty and lang:  # no label in that language matches: use every language
+                hits = self.index.search(title, concept_type="occupation", top_k=top_k,
+                                         vector=vectors[i])
+            hits = hits.join(self.isco, on="uri")
+            hits["accepted"] = hits["score"] >= self.settings.occupation_accept_threshold
+            out.append(hits)
+        return out
+
+    def link(self, title: str, text: str | None = None, top_k: int = 10,
+             language: str | None = None) -> pd.DataFrame:
+        return self.link_many([title], top_k, [text], language)[0]

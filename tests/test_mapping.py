@@ -1,0 +1,95 @@
+"""Skill extraction and occupation linking with the real models on the mini ESCO export."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from skillmatch.mapping import OccupationLinker, SkillExtractor
+from skillmatch.text import clean_text
+
+VACANCY = """<h2>Software developer</h2>
+<p>You build our booking platform.</p>
+<ul><li>Experience with Java, C# and PostgreSQL</li>
+<li>Knowledge of R for statistics</li>
+<li>You write Java every day.</li></ul>
+<p>We offer a competitive salary, pension and 30 days annual leave.</p>
+<p>We are an equal opportunities employer and welcome Python developers.</p>"""
+
+
+@pytest.fixture(scope="module")
+def extractor(mini_settings) -> SkillExtractor:
+    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+    try:
+        return SkillExtractor(mini_settings, con)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def linker(mini_settings) -> OccupationLinker:
+    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+    try:
+        return OccupationLinker(mini_settings, con)
+    finally:
+        con.close()
+
+
+def test_english_vacancy_skills_with_evidence(extractor: SkillExtractor) -> None:
+    matches = extractor.extract(VACANCY)
+    by_label = {m.label: m for m in matches}
+    for mention in ("C#", "PostgreSQL", "R", "Java (computer programming)"):
+        assert mention in by_label, mention
+        assert by_label[mention].accepted
+    text = clean_text(VACANCY)
+    for m in matches:
+        assert m.uri.startswith("http://data.europa.eu/esco/skill/")
+        assert m.label and m.skill_type in {"knowledge", "skill/competence", ""}
+        assert text[m.start:m.end] == m.phrase and m.phrase in m.evidence
+        assert m.found_by in {"semantic", "lexical", "both"}
+    assert by_label["C#"].phrase == "C#"
+    # each skill once per document, with its strongest evidence
+    assert len({m.uri for m in matches}) == len(matches)
+
+
+def test_boilerplate_sentences_give_no_skills(extractor: SkillExtractor) -> None:
+    matches = extractor.extract(VACANCY)
+    assert not any("equal opportunities" in m.evidence for m in matches)
+    assert not any("pension" in m.evidence for m in matches)
+    assert "Python (computer programming)" not in {m.label for m in matches}
+
+
+def test_top_k_returns_candidates_below_threshold_marked(extractor: SkillExtractor) -> None:
+    ranked = extractor.extract("You build our booking platform.", top_k=8)
+    assert len(ranked) == 8
+    assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
+    assert all(m.accepted == (m.score >= extractor.params.accept_threshold) for m in ranked)
+
+
+def test_dutch_text_reaches_english_skill_labels(extractor: SkillExtractor) -> None:
+    matches = extractor.extract(
+        "Wij zoeken een lasser. Je last metalen onderdelen en werkt met lasapparatuur.", top_k=5)
+    assert matches and all(m.language == "nl" for m in matches)
+    assert any("weld" in m.label or "metal" in m.label for m in matches[:3])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "<script>alert(1)</script>", "\x00\x01",
+                                  "'; DROP TABLE esco_skill; --", "word " * 200_000])
+def test_hostile_and_empty_texts_do_not_crash(extractor: SkillExtractor, text: str) -> None:
+    for match in extractor.extract(text, top_k=3):
+        assert match.uri.startswith("http://data.europa.eu/esco/skill/")
+
+
+def test_batch_equals_single(extractor: SkillExtractor) -> None:
+    texts = ["Experience with PostgreSQL", "Knowledge of R for statistics"]
+    batch = extractor.extract_many(texts, top_k=3)
+    single = [extractor.extract(t, top_k=3) for t in texts]
+    assert [[m.uri for m in b] for b in batch] == [[m.uri for m in s] for s in single]
+
+
+def test_titles_link_to_occupations_in_both_languages(linker: OccupationLinker) -> None:
+    nl, en = linker.link_many(["verpleegkundige", "Senior Java Developer"], top_k=3)
+    assert nl.iloc[0]["preferred_label"] == "nurse responsible for general care"
+    assert nl.iloc[0]["isco_code"] == "2221" and nl.iloc[0]["isco_label"]
+    assert en.iloc[0]["preferred_label"] == "software developer"
+    assert set(en.columns) >= {"uri", "preferred_label", "score", "accepted", "matched_label"}
