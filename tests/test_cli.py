@@ -60,3 +60,42 @@ def test_console_script_front_door() -> None:
                          text=True, check=True).stdout
     for command in ("taxonomy", "models", "build", "app"):
         assert command in out
+
+
+def test_map_text_prints_skills_with_evidence(mini_settings) -> None:
+    code, out = run(["map", "Experience with PostgreSQL and C#."], mini_settings)
+    assert code == 0, out
+    assert "PostgreSQL" in out and "“C#” in “Experience with PostgreSQL and C#.”" in out
+    assert "Occupations:" in out
+
+
+def test_map_batch_json_one_line_per_input(mini_settings, tmp_path) -> None:
+    batch = tmp_path / "ads.txt"
+    batch.write_text("Experience with PostgreSQL\n\nKnowledge of R for statistics\n",
+                     encoding="utf-8")
+    code, out = run(["map", "--batch", str(batch), "--top-k", "4", "--json"], mini_settings)
+    assert code == 0, out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [d["line"] for d in lines] == [1, 2, 3]
+    assert len(lines[0]["skills"]) == 4 and lines[1]["skills"] == []
+    first = lines[0]["skills"][0]
+    assert first["label"] == "PostgreSQL" and first["accepted"] is True
+    assert {"uri", "label", "skill_type", "score", "evidence", "start", "end"} <= set(first)
+    assert any(not s["accepted"] for s in lines[0]["skills"])  # top-k goes below threshold
+
+
+def test_map_titles_batch(mini_settings, tmp_path) -> None:
+    batch = tmp_path / "titles.txt"
+    batch.write_text("verpleegkundige\nSenior Java Developer\n", encoding="utf-8")
+    code, out = run(["map", "--titles", "--batch", str(batch), "--top-k", "2"], mini_settings)
+    assert code == 0, out
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert rows[0]["occupations"][0]["preferred_label"] == "nurse responsible for general care"
+    assert rows[1]["occupations"][0]["isco_code"] == "2512"
+
+
+def test_map_batch_bad_encoding_is_named(mini_settings, tmp_path) -> None:
+    batch = tmp_path / "latin1.txt"
+    batch.write_bytes("Ervaring met lassen en café\n".encode("latin-1"))
+    code, out = run(["map", "--batch", str(batch)], mini_settings)
+    assert code == 1 and "latin1.txt: not UTF-8" in out

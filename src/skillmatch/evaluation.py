@@ -126,11 +126,15 @@ def evaluate_skill_extraction(extractor: SkillExtractor, path: Path) -> dict[str
             "n": len(data)}
 
 
-def evaluate_melo(settings: Settings, encoder: Encoder, folder: Path,
-                  concept_weight: float = 1.0) -> dict[str, float]:
+def evaluate_melo(settings: Settings, encoder: Encoder, folder: Path) -> dict[str, float]:
     """MAP over corpus elements, MRR and accuracy@1 over concepts, with the same hybrid
-    scorer as taxonomy search. An element scores max(own text, concept's best text ×
-    `concept_weight`): every surface form of the concept that matched is relevant too."""
+    scorer as taxonomy search.
+
+    Two rankings of the corpus elements are scored: element-wise (each surface form on its
+    own, as the MELO baselines do) and concept-pooled (an element scores as its concept's best
+    surface form: SkillMatch knows every label of an ESCO concept, so once one form matches,
+    all forms of that occupation are equally right). Concept metrics use the pooled ranking.
+    """
     melo = read_melo(folder)
     element_ids = list(melo.corpus)
     labels = pd.DataFrame({
@@ -148,8 +152,13 @@ def evaluate_melo(settings: Settings, encoder: Encoder, folder: Path,
     concept_codes, _ = pd.factorize(concepts)
     query_ids = [q for q in melo.queries if q in melo.relevant]
     vectors = encoder.embed([melo.queries[q] for q in query_ids], kind="query", cache=False)
-    aps, rrs, acc = [], [], []
     element_text = labels["text_id"].to_numpy()
+    aps_element, aps, rrs, acc = [], [], [], []
+
+    def ranked(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-scores, kind="stable")
+        return order[scores[order] > -1.0]
+
     for q, vector in zip(query_ids, vectors, strict=True):
         scored = index.score_texts(melo.queries[q], vector)
         text_score = np.full(len(texts), -1.0)
@@ -158,17 +167,16 @@ def evaluate_melo(settings: Settings, encoder: Encoder, folder: Path,
         element_score = text_score[element_text]
         best = np.full(concept_codes.max() + 1, -1.0)
         np.maximum.at(best, concept_codes, element_score)
-        element_score = np.maximum(element_score, best[concept_codes] * concept_weight)
-        order = np.argsort(-element_score, kind="stable")
-        order = order[element_score[order] > -1.0]
-        ranked_elements = [element_ids[i] for i in order]
-        aps.append(average_precision(ranked_elements, melo.relevant[q]))
+        pooled = ranked(best[concept_codes])
+        aps_element.append(average_precision(
+            [element_ids[i] for i in ranked(element_score)], melo.relevant[q]))
+        aps.append(average_precision([element_ids[i] for i in pooled], melo.relevant[q]))
         gold_concepts = {melo.concept_of[e] for e in melo.relevant[q]}
-        ranked_concepts = dedupe([concepts[i] for i in order])
+        ranked_concepts = dedupe([concepts[i] for i in pooled])
         rrs.append(reciprocal_rank(ranked_concepts, gold_concepts))
         acc.append(float(bool(ranked_concepts) and ranked_concepts[0] in gold_concepts))
-    return {"MAP": float(np.mean(aps)), "MRR": float(np.mean(rrs)),
-            "acc@1": float(np.mean(acc)), "n": len(query_ids)}
+    return {"MAP": float(np.mean(aps)), "MAP element-wise": float(np.mean(aps_element)),
+            "MRR": float(np.mean(rrs)), "acc@1": float(np.mean(acc)), "n": len(query_ids)}
 
 
 def evaluate_job_titles(linker: OccupationLinker, path: Path, limit: int | None = None

@@ -18,12 +18,14 @@ Skill extraction per sentence:
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
+import torch
 
 from skillmatch.encoding import Encoder, get_encoder
 from skillmatch.search import get_index, normalise
@@ -38,7 +40,7 @@ class MappingParams:
     phrase_discount: float = 0.05
     exact_bonus: float = 0.25
     accept_threshold: float = 0.55
-    sentence_candidates: int = 1000
+    sentence_candidates: int = 500
     specificity_penalty: float = 0.0
     use_phrases: bool = True
     batch_sentences: int = 256
@@ -75,6 +77,8 @@ class SkillMatch:
 
 
 WORD = re.compile(r"[\w+#./-]+")
+KEEP_PER_SENTENCE = 60  # label texts kept per sentence (top-k output needs no more)
+MEMO_SENTENCES = 100_000  # scored sentences remembered across calls (bounded memory)
 GENERIC_WORDS = {"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "use",
                  "apply", "skills", "skill", "knowledge", "ability", "principles", "techniques"}
 # Sentences about the employer, the offer or the application, not the job: skipped, since
@@ -97,6 +101,8 @@ class SkillVocabulary:
     text_skills: list[np.ndarray]        # text id -> skill ids carrying it
     exact: dict[str, list[int]] = field(default_factory=dict)  # normalised -> text ids
     case_sensitive: set[int] = field(default_factory=set)      # acronyms: exact case only
+    content_words: list[list[str]] = field(default_factory=list)  # per text, for specificity
+    skills_of: list[tuple[int, ...]] = field(default_factory=list)  # text_skills as tuples
 
     @classmethod
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection) -> SkillVocabulary:
@@ -117,8 +123,11 @@ class SkillVocabulary:
         text_skills = [np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]])
                        for t in range(len(texts))]
         vocab = cls(skills, list(texts), text_skills)
+        vocab.skills_of = [tuple(s.tolist()) for s in text_skills]
         for t, text in enumerate(vocab.texts):
-            vocab.exact.setdefault(normalise(text), []).append(t)
+            norm = normalise(text)
+            vocab.exact.setdefault(norm, []).append(t)
+            vocab.content_words.append([w for w in norm.split() if w not in GENERIC_WORDS])
             if len(text) <= 4 or (text.isupper() and len(text) <= 8):
                 vocab.case_sensitive.add(t)
         return vocab
@@ -136,6 +145,7 @@ class SkillExtractor:
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None
         self._label_vectors: dict[str, np.ndarray] = {}
+        self._memo: dict[tuple[str, MappingParams], OrderedDict[str, dict]] = {}
 
     def encoders_for(self, language: str) -> list[Encoder]:
         """English text: the English model (plus the multilingual one when `mapping_ensemble`
@@ -159,8 +169,7 @@ class SkillExtractor:
     def _extra_words(self, text_id: int, phrase: str) -> float:
         """Share of a label's content words absent from the phrase: "communication skills"
         should not become "teach communication methods" (two words the text never said)."""
-        label_words = [w for w in normalise(self.vocab.texts[text_id]).split()
-                       if w not in GENERIC_WORDS]
+        label_words = self.vocab.content_words[text_id]
         if not label_words:
             return 0.0
         said = set(normalise(phrase).split())
@@ -171,7 +180,9 @@ class SkillExtractor:
         """skill id -> (start, end, is acronym), for phrases and words that are a skill label."""
         hits: dict[int, tuple[int, int, bool]] = {}
         words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(sentence)]
-        for text, s, e in [*phrases, *words]:
+        for raw, s, e in [*phrases, *words]:
+            text = raw.rstrip(".")  # "…and C#." ends a sentence; ".NET" keeps its dot
+            e -= len(raw) - len(text)
             for t in self.vocab.exact.get(normalise(text), []):
                 acronym = t in self.vocab.case_sensitive
                 if acronym and self.vocab.texts[t] != text.strip():
@@ -183,53 +194,64 @@ class SkillExtractor:
     def score_sentences(self, sentences: Sequence[str], language: str = "en"
                         ) -> list[dict[int, tuple[float, str, int, int, str]]]:
         """Per sentence: skill id -> (score, found_by, start, end, matched label)."""
-        unique = list(dict.fromkeys(sentences))  # re-posted ads repeat whole paragraphs
-        scored: list[dict[int, tuple[float, str, int, int, str]]] = []
+        # re-posted and syndicated ads repeat whole paragraphs: score each sentence once
+        memo = self._memo.setdefault((language, self.params), OrderedDict())
+        todo = [s for s in dict.fromkeys(sentences) if s not in memo]
         step = max(self.params.batch_sentences, 1)
-        for start in range(0, len(unique), step):
-            scored += self._score_batch(unique[start:start + step], language)
-        by_text = dict(zip(unique, scored, strict=True))
-        return [by_text[s] for s in sentences]
+        fresh: dict[str, dict] = {}
+        for start in range(0, len(todo), step):
+            batch = todo[start:start + step]
+            fresh.update(zip(batch, self._score_batch(batch, language), strict=True))
+        out = [fresh[s] if s in fresh else memo[s] for s in sentences]
+        memo.update(fresh)
+        while len(memo) > MEMO_SENTENCES:
+            memo.popitem(last=False)
+        return out
 
     def _score_batch(self, sentences: list[str], language: str
                      ) -> list[dict[int, tuple[float, str, int, int, str]]]:
         p = self.params
         encoders = self.encoders_for(language)
         passes = [enc.encode_tokens(sentences, kind="query") for enc in encoders]
-        floors = [enc.spec.similarity_floor for enc in encoders]
-        # sentence rows against every label, averaged over models after rescaling
-        sentence_sims = sum(
-            (np.stack([r[0] for r in res]) @ self.label_vectors(enc).T - fl) / (1 - fl)
-            for enc, res, fl in zip(encoders, passes, floors, strict=True)
-        ) / len(encoders)
+        # rescaled cosine averaged over models: sum_m (cos_m - floor_m) / (1 - floor_m) / M
+        scales = [(1.0 / (1 - e.spec.similarity_floor) / len(encoders),
+                   e.spec.similarity_floor / (1 - e.spec.similarity_floor) / len(encoders))
+                  for e in encoders]
+        labels = [self._label_tensor(enc) for enc in encoders]
+        sentence_sims = None
+        for res, matrix, (a, b) in zip(passes, labels, scales, strict=True):
+            vectors = torch.from_numpy(np.stack([r[0] for r in res]))
+            part = (vectors @ matrix.T).mul_(a).sub_(b)
+            sentence_sims = part if sentence_sims is None else sentence_sims.add_(part)
+        assert sentence_sims is not None
         k = min(p.sentence_candidates, sentence_sims.shape[1] - 1)
-        tops = np.argpartition(-sentence_sims, k, axis=1)[:, :k]
+        top = torch.topk(sentence_sims, k, dim=1, sorted=False)
+        top_values, tops = top.values.numpy(), top.indices
         results = []
         for i, sentence in enumerate(sentences):
             phrases = [ph for ph in candidate_phrases(sentence) if ph[0] != sentence]
-            cand = tops[i]
-            sent = sentence_sims[i, cand]
+            cand = tops[i].numpy()
+            sent = top_values[i]
             best = sent.copy()
             unit = np.full(len(cand), -1)
             if p.use_phrases and phrases:
                 phrase_sims = sum(
-                    (self._pool(res[i], phrases) @ self.label_vectors(enc)[cand].T - fl)
-                    / (1 - fl)
-                    for enc, res, fl in zip(encoders, passes, floors, strict=True)
-                ) / len(encoders)
+                    (self._pool(res[i], phrases) @ matrix.numpy()[cand].T) * a - b
+                    for res, matrix, (a, b) in zip(passes, labels, scales, strict=True)
+                )
                 which = phrase_sims.argmax(axis=0)
                 phrase_best = phrase_sims[which, np.arange(len(cand))] - p.phrase_discount
                 better = phrase_best > sent
                 best = np.where(better, phrase_best, sent)
                 unit = np.where(better, which, -1)
             scores: dict[int, tuple[float, str, int, int, str]] = {}
-            for j in np.argsort(-best)[:200].tolist():
+            for j in np.argsort(-best)[:KEEP_PER_SENTENCE].tolist():
                 t = int(cand[j])
                 value = float(best[j])
                 s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
                 if p.specificity_penalty and unit[j] >= 0:
                     value -= p.specificity_penalty * self._extra_words(t, phrases[unit[j]][0])
-                for skill in self.vocab.text_skills[t].tolist():
+                for skill in self.vocab.skills_of[t]:
                     if skill not in scores:
                         scores[skill] = (value, "semantic", s, e, self.vocab.texts[t])
             for skill, (s, e, acronym) in self._exact_hits(sentence, phrases).items():
@@ -243,17 +265,21 @@ class SkillExtractor:
             results.append(scores)
         return results
 
+    def _label_tensor(self, encoder: Encoder) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(self.label_vectors(encoder)))
+
     @staticmethod
     def _pool(encoded: tuple[np.ndarray, np.ndarray, np.ndarray],
               phrases: list[tuple[str, int, int]]) -> np.ndarray:
         """Phrase vectors: mean of the sentence's contextual token vectors inside each span."""
         sentence, tokens, spans = encoded
-        vectors = np.empty((len(phrases), tokens.shape[1]), np.float32)
-        for n, (_, s, e) in enumerate(phrases):
-            inside = (spans[:, 0] < e) & (spans[:, 1] > s)
-            vectors[n] = tokens[inside].mean(axis=0) if inside.any() else sentence
+        bounds = np.array([(s, e) for _, s, e in phrases])
+        inside = ((spans[None, :, 0] < bounds[:, 1:2]) & (spans[None, :, 1] > bounds[:, 0:1]))
+        counts = inside.sum(axis=1, keepdims=True)
+        vectors = (inside.astype(np.float32) @ tokens) / np.maximum(counts, 1)
+        vectors[counts[:, 0] == 0] = sentence
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+        return vectors.astype(np.float32)
 
     # ------------------------------------------------------------------ documents
     def extract_many(self, texts: Sequence[str], top_k: int | None = None,

@@ -8,6 +8,7 @@ scored by both a rescaled cosine and a rapidfuzz ratio. A concept's score is its
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 import re
@@ -25,18 +26,26 @@ from skillmatch.encoding import Encoder
 from skillmatch.settings import Settings
 
 CONCEPT_TYPES = ("skill", "occupation")
+_NON_WORD = re.compile(r"[^\w+#./-]+")
+_SPACES = re.compile(r"\s+")
 INDEX_FORMAT = 2
 MAX_QUERY_CHARS = 2000
 RESULT_COLUMNS = ["uri", "concept_type", "preferred_label", "matched_label", "language",
                   "score", "semantic", "lexical", "found_by"]
 
 
+@functools.lru_cache(maxsize=262_144)
 def normalise(text: str) -> str:
-    """Lower-case, accents folded, punctuation other than + # . / - turned into spaces."""
+    """Lower-case, accents folded, punctuation other than + # . / - turned into spaces.
+    Cached: vacancy text repeats the same words and phrases endlessly."""
+    if text.isascii():
+        text = text.lower()
+        text = _NON_WORD.sub(" ", text)
+        return _SPACES.sub(" ", text).strip()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = re.sub(r"[^\w+#./-]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _NON_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def lexical_similarity(query: str, label: str) -> float:
