@@ -25,3 +25,49 @@ def test_average_precision_and_reciprocal_rank() -> None:
 
 def test_dedupe_keeps_first_occurrence() -> None:
     assert dedupe(["c1", "c2", "c1", "c3"]) == ["c1", "c2", "c3"]
+
+
+def test_skill_extraction_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
+    import duckdb
+
+    from skillmatch.evaluation import evaluate_skill_extraction
+    from skillmatch.mapping import SkillExtractor
+
+    path = tmp_path / "tiny_validation_annotations.csv"
+    path.write_text(
+        "sentence,span,sub_span,label\n"
+        "Experience with PostgreSQL,PostgreSQL,,PostgreSQL\n"
+        "Strong C# skills,C#,,C#\n"
+        "Strong C# skills,skills,,LABEL NOT PRESENT\n"
+        "Great colleagues,colleagues,,UNDERSPECIFIED\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+    extractor = SkillExtractor(mini_settings, con)
+    con.close()
+    result = evaluate_skill_extraction(extractor, path)
+    assert result["n"] == 2  # the sentence with no gold skill is not counted
+    assert result["RP@5"] == 100.0
+
+
+def test_melo_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
+    from skillmatch.encoding import get_encoder
+    from skillmatch.evaluation import evaluate_melo
+
+    nurse = "http://data.europa.eu/esco/occupation/8d3e8aaa-791b-4c75-a465-f3f827028f50"
+    welder = "http://data.europa.eu/esco/occupation/7aedaa07-3884-4c5b-88f9-80997b2aa54b"
+    files = {
+        "queries.tsv": "Q1\tverpleegkundige\nQ2\tlasser\n",
+        "corpus_elements.tsv": "C1_0\talgemeen verpleegkundige\nC1_1\tverpleger\n"
+                               "C2_0\tlasser\nC2_1\tlasster\n",
+        "concept_mapping.tsv": f"C1_0\t{nurse}\nC1_1\t{nurse}\nC2_0\t{welder}\nC2_1\t{welder}\n",
+        "annotations.tsv": "Q1\t0\tC1_0\t1\nQ1\t0\tC1_1\t1\nQ2\t0\tC2_0\t1\nQ2\t0\tC2_1\t1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = evaluate_melo(mini_settings, get_encoder(mini_settings, "all-MiniLM-L6-v2"),
+                           tmp_path)
+    assert result["n"] == 2
+    assert result["acc@1"] == 1.0 and result["MRR"] == 1.0
+    assert result["MAP"] == 1.0  # both surface forms of the right concept come first
+    assert 0 < result["MAP element-wise"] <= 1.0

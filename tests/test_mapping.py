@@ -17,22 +17,22 @@ VACANCY = """<h2>Software developer</h2>
 <p>We are an equal opportunities employer and welcome Python developers.</p>"""
 
 
-@pytest.fixture(scope="module")
-def extractor(mini_settings) -> SkillExtractor:
-    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+def build(cls, settings):
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        return SkillExtractor(mini_settings, con)
+        return cls(settings, con)
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def extractor(mini_settings) -> SkillExtractor:
+    return build(SkillExtractor, mini_settings)
 
 
 @pytest.fixture(scope="module")
 def linker(mini_settings) -> OccupationLinker:
-    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
-    try:
-        return OccupationLinker(mini_settings, con)
-    finally:
-        con.close()
+    return build(OccupationLinker, mini_settings)
 
 
 def test_english_vacancy_skills_with_evidence(extractor: SkillExtractor) -> None:

@@ -356,18 +356,9 @@ def eval_command(ctx: click.Context, bench_root: Path | None, titles_limit: int 
         con.close()
     output.mkdir(parents=True, exist_ok=True)
     (output / "eval.json").write_text(table.to_json(orient="records", indent=2))
-    markdown = table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False)
-    (output / "eval.md").write_text(markdown + "\n")
+    (output / "eval.md").write_text(table.to_markdown(index=False) + "\n")
     click.echo(table.to_string(index=False))
     click.echo(f"written to {output / 'eval.json'} and {output / 'eval.md'}")
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------ build & app

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import torch
 from rapidfuzz import fuzz
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -108,6 +109,7 @@ class TaxonomyIndex:
         self.spec = encoder.spec
         self._load_or_build_lexical(settings.cache_dir)
         self.vectors = encoder.embed(self.texts, kind="document")
+        self._vectors_t = torch.from_numpy(np.ascontiguousarray(self.vectors))
         # text_id -> label rows, to go from a matched text to every concept that uses it
         order = np.argsort(self.label_text, kind="stable")
         bounds = np.searchsorted(self.label_text[order], np.arange(len(self.texts) + 1))
@@ -162,7 +164,9 @@ class TaxonomyIndex:
         if vector is None:
             vector = self.encoder.embed([query.strip()[:MAX_QUERY_CHARS]], kind="query",
                                         cache=False)[0]
-        sims = self.vectors @ vector
+        # torch, not numpy: one thread pool shared with the encoder (OpenBLAS threads spinning
+        # next to torch's doubled single-query latency on 2 cores)
+        sims = (self._vectors_t @ torch.from_numpy(np.ascontiguousarray(vector))).numpy()
         k = min(n, len(sims) - 1)
         semantic = np.argpartition(-sims, k)[:k] if k > 0 else np.arange(len(sims))
         candidates = np.unique(np.concatenate([exact, lexical, semantic]))

@@ -307,18 +307,12 @@ def build_tables(config: TaxonomyConfig) -> tuple[dict[str, pd.DataFrame], dict[
     })
     hierarchy.columns = [re.sub(r"\W+", "_", c.strip().lower()) for c in hierarchy.columns]
     tables["esco_skill_hierarchy"] = hierarchy
-    tables["esco_skill_broader"] = pd.DataFrame({
-        "uri": skill_broader["conceptUri"],
-        "concept_type": skill_broader["conceptType"],
-        "broader_uri": skill_broader["broaderUri"],
-        "broader_type": skill_broader["broaderType"],
-    })
-    tables["esco_occupation_broader"] = pd.DataFrame({
-        "uri": occ_broader["conceptUri"],
-        "concept_type": occ_broader["conceptType"],
-        "broader_uri": occ_broader["broaderUri"],
-        "broader_type": occ_broader["broaderType"],
-    })
+    broader_columns = {"conceptUri": "uri", "conceptType": "concept_type",
+                       "broaderUri": "broader_uri", "broaderType": "broader_type"}
+    tables["esco_skill_broader"] = skill_broader[list(broader_columns)].rename(
+        columns=broader_columns)
+    tables["esco_occupation_broader"] = occ_broader[list(broader_columns)].rename(
+        columns=broader_columns)
     tables["esco_occupation_skill"] = pd.DataFrame({
         "occupation_uri": occ_skill["occupationUri"],
         "skill_uri": occ_skill["skillUri"],
