@@ -98,11 +98,10 @@ class SkillVocabulary:
 
     skills: pd.DataFrame                 # uri, preferred_label, skill_type, reuse_level
     texts: list[str]                     # unique label texts
-    text_skills: list[np.ndarray]        # text id -> skill ids carrying it
+    text_skills: list[tuple[int, ...]]   # text id -> skill ids carrying it
     exact: dict[str, list[int]] = field(default_factory=dict)  # normalised -> text ids
     case_sensitive: set[int] = field(default_factory=set)      # acronyms: exact case only
     content_words: list[list[str]] = field(default_factory=list)  # per text, for specificity
-    skills_of: list[tuple[int, ...]] = field(default_factory=list)  # text_skills as tuples
 
     @classmethod
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection) -> SkillVocabulary:
@@ -120,10 +119,9 @@ class SkillVocabulary:
         skill_ids = labels["skill"].to_numpy(dtype=np.int64)
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(texts) + 1))
-        text_skills = [np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]])
+        text_skills = [tuple(np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]]).tolist())
                        for t in range(len(texts))]
         vocab = cls(skills, list(texts), text_skills)
-        vocab.skills_of = [tuple(s.tolist()) for s in text_skills]
         for t, text in enumerate(vocab.texts):
             norm = normalise(text)
             vocab.exact.setdefault(norm, []).append(t)
@@ -187,7 +185,7 @@ class SkillExtractor:
                 acronym = t in self.vocab.case_sensitive
                 if acronym and self.vocab.texts[t] != text.strip():
                     continue
-                for skill in self.vocab.text_skills[t].tolist():
+                for skill in self.vocab.text_skills[t]:
                     hits.setdefault(skill, (s, e, acronym))
         return hits
 
@@ -251,7 +249,7 @@ class SkillExtractor:
                 s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
                 if p.specificity_penalty and unit[j] >= 0:
                     value -= p.specificity_penalty * self._extra_words(t, phrases[unit[j]][0])
-                for skill in self.vocab.skills_of[t]:
+                for skill in self.vocab.text_skills[t]:
                     if skill not in scores:
                         scores[skill] = (value, "semantic", s, e, self.vocab.texts[t])
             for skill, (s, e, acronym) in self._exact_hits(sentence, phrases).items():
