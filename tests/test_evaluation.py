@@ -51,22 +51,32 @@ def test_skill_extraction_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
 
 
 def test_melo_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
+    import duckdb
+
     from skillmatch.encoding import get_encoder
     from skillmatch.evaluation import evaluate_melo
 
     nurse = "http://data.europa.eu/esco/occupation/8d3e8aaa-791b-4c75-a465-f3f827028f50"
     welder = "http://data.europa.eu/esco/occupation/7aedaa07-3884-4c5b-88f9-80997b2aa54b"
+    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+    dutch = {uri: [r[0] for r in con.execute(
+        "SELECT label FROM esco_label WHERE uri = ? AND language = 'nl' ORDER BY kind, label "
+        "LIMIT 2", [uri]).fetchall()] for uri in (nurse, welder)}
+    assert all(len(v) == 2 for v in dutch.values())
+    corpus = [(f"C{i}_{j}", uri, label) for i, uri in enumerate((nurse, welder))
+              for j, label in enumerate(dutch[uri])]
     files = {
         "queries.tsv": "Q1\tverpleegkundige\nQ2\tlasser\n",
-        "corpus_elements.tsv": "C1_0\talgemeen verpleegkundige\nC1_1\tverpleger\n"
-                               "C2_0\tlasser\nC2_1\tlasster\n",
-        "concept_mapping.tsv": f"C1_0\t{nurse}\nC1_1\t{nurse}\nC2_0\t{welder}\nC2_1\t{welder}\n",
-        "annotations.tsv": "Q1\t0\tC1_0\t1\nQ1\t0\tC1_1\t1\nQ2\t0\tC2_0\t1\nQ2\t0\tC2_1\t1\n",
+        "corpus_elements.tsv": "".join(f"{e}\t{label}\n" for e, _, label in corpus),
+        "concept_mapping.tsv": "".join(f"{e}\t{uri}\n" for e, uri, _ in corpus),
+        "annotations.tsv": "".join(f"{q}\t0\t{e}\t1\n" for q, uri in (("Q1", nurse),
+                                   ("Q2", welder)) for e, u, _ in corpus if u == uri),
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     result = evaluate_melo(mini_settings, get_encoder(mini_settings, "all-MiniLM-L6-v2"),
-                           tmp_path)
+                           tmp_path, con)
+    con.close()
     assert result["n"] == 2
     assert result["acc@1"] == 1.0 and result["MRR"] == 1.0
     assert result["MAP"] == 1.0  # both surface forms of the right concept come first

@@ -194,7 +194,10 @@ class SkillExtractor:
         """Per sentence: skill id -> (score, found_by, start, end, matched label)."""
         # re-posted and syndicated ads repeat whole paragraphs: score each sentence once
         memo = self._memo.setdefault((language, self.params), OrderedDict())
-        todo = [s for s in dict.fromkeys(sentences) if s not in memo]
+        # longest first: each encoder batch then holds sentences of similar length, so padding
+        # (wasted encoder work) stays small however the documents mixed them
+        todo = sorted((s for s in dict.fromkeys(sentences) if s not in memo), key=len,
+                      reverse=True)
         step = max(self.params.batch_sentences, 1)
         fresh: dict[str, dict] = {}
         for start in range(0, len(todo), step):

@@ -149,11 +149,19 @@ class TaxonomyIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         return top[scores[top] > 0]
 
+    def _ngram_cosine(self, query_norm: str) -> np.ndarray:
+        q = self.vectorizer.transform([query_norm]).astype(np.float32)
+        return np.asarray((self.ngram_matrix @ q.T).todense()).ravel()
+
     # ---------------------------------------------------------------- search
-    def score_texts(self, query: str, vector: np.ndarray | None = None) -> TextScores | None:
+    def score_texts(self, query: str, vector: np.ndarray | None = None,
+                    everything: bool = False) -> TextScores | None:
         """Candidate label texts for a query with their fused scores (None: nothing to match).
 
-        `vector` is the query's embedding when the caller embedded many queries at once."""
+        `vector` is the query's embedding when the caller embedded many queries at once.
+        `everything` scores every label text, not only the candidates (full rankings for
+        evaluation): texts outside the candidates get the n-gram TF-IDF cosine as lexical
+        score instead of the costlier fuzzy ratio."""
         s = self.settings
         query_norm = normalise(query.strip()[:MAX_QUERY_CHARS])
         if not query_norm:
@@ -169,13 +177,17 @@ class TaxonomyIndex:
         sims = (self._vectors_t @ torch.from_numpy(np.ascontiguousarray(vector))).numpy()
         k = min(n, len(sims) - 1)
         semantic = np.argpartition(-sims, k)[:k] if k > 0 else np.arange(len(sims))
-        candidates = np.unique(np.concatenate([exact, lexical, semantic]))
+        shortlist = np.unique(np.concatenate([exact, lexical, semantic]))
+        candidates = np.arange(len(sims)) if everything else shortlist
 
         floor = self.spec.similarity_floor
         sem = np.clip((sims[candidates] - floor) / (1.0 - floor), 0.0, 1.0)
-        lex = np.array([
-            lexical_similarity(query_norm, self.normalised[t]) for t in candidates.tolist()
-        ])
+        fuzzy = [lexical_similarity(query_norm, self.normalised[t]) for t in shortlist.tolist()]
+        if everything:
+            lex = self._ngram_cosine(query_norm)
+            lex[shortlist] = fuzzy
+        else:
+            lex = np.array(fuzzy)
         is_exact = np.isin(candidates, exact)
         lex[is_exact] = 1.0
         return TextScores(

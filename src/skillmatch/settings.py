@@ -76,8 +76,8 @@ class Settings:
     torch_threads: int = 0
     search_top_k: int = 10
     search_candidates: int = 200
-    semantic_weight: float = 0.6
-    lexical_weight: float = 0.4
+    semantic_weight: float = 0.8
+    lexical_weight: float = 0.2
     search_min_score: float = 0.25
     occupation_accept_threshold: float = 0.6
     mapping_ensemble: bool = False

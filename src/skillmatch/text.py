@@ -18,6 +18,12 @@ _TAG_BREAK = re.compile(
 _SCRIPT = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦●○■□➢►✓✔]+|\d{1,2}[.)])\s+", re.M)
+# control and format characters (Unicode Cc, Cf, surrogates, private use) except \n and \t
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff\ue000-\uf8ff]"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'(À-Ý])|\n+")
 _WORD = re.compile(r"[\w+#./-]+", re.U)
 
@@ -53,7 +59,7 @@ def clean_text(raw: str) -> str:
     text = _TAG_BREAK.sub("\n", text)
     text = _TAG.sub(" ", text)
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\r", "\n")
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    text = _CONTROL.sub("", text)
     text = _BULLET.sub("\n", text)
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" *\n[ \n]*", "\n", text)
