@@ -22,9 +22,13 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.War
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from skillmatch.encoding import ModelUnavailable
+    from skillmatch.pipeline import PipelineError
+    from skillmatch.regions import RegionError
+    from skillmatch.sources import SourceError
     from skillmatch.taxonomy import EscoExportError
 
-    return (*EXPECTED_ERRORS, EscoExportError, ModelUnavailable)
+    return (*EXPECTED_ERRORS, EscoExportError, ModelUnavailable, PipelineError, SourceError,
+            RegionError)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -361,16 +365,104 @@ def eval_command(ctx: click.Context, bench_root: Path | None, titles_limit: int 
     click.echo(f"written to {output / 'eval.json'} and {output / 'eval.md'}")
 
 
+# ------------------------------------------------------------------------------ pipelines
+@main.group()
+def pipeline() -> None:
+    """Run the data pipelines (definitions in pipelines/, inputs in pipelines/pipelines.toml)."""
+
+
+@pipeline.command("list")
+@click.pass_context
+@friendly
+def pipeline_list(ctx: click.Context) -> None:
+    """The pipelines, in build order."""
+    from skillmatch.pipeline import build_order, load_definition
+
+    for name in build_order(_settings(ctx)):
+        doc = (load_definition(_settings(ctx), name).__doc__ or "").strip().split("\n")[0]
+        click.echo(f"{name:<13}{doc}")
+
+
+def _run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | None,
+         force: bool) -> None:
+    from skillmatch.pipeline import run_pipeline
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    for summary in run_pipeline(_settings(ctx), name, list(sources) or None, limit, force, say):
+        click.echo(summary.line())
+
+
+@pipeline.command("run")
+@click.argument("name")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--limit", type=int, help="Only the first N records of each source (a quick "
+              "look; recorded with the run).")
+@click.option("--force", is_flag=True, help="Run even if the input is unchanged.")
+@click.pass_context
+@friendly
+def pipeline_run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | None,
+                 force: bool) -> None:
+    """Run one pipeline: each source in one transaction with its run record."""
+    _run(ctx, name, sources, limit, force)
+
+
 # ------------------------------------------------------------------------------ build & app
 @main.command()
 @click.option("--skip-index", is_flag=True, help="Do not embed the taxonomy labels.")
+@click.option("--reload-taxonomy", is_flag=True,
+              help="Reload ESCO even if the warehouse has it.")
+@click.option("--limit", type=int, help="Only the first N records of each source.")
+@click.option("--only", "only", multiple=True, help="Only these pipelines (repeatable).")
 @click.pass_context
 @friendly
-def build(ctx: click.Context, skip_index: bool) -> None:
-    """Build the whole warehouse from the data root (what the README's main command runs)."""
-    ctx.invoke(taxonomy_load)
+def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: int | None,
+          only: tuple[str, ...]) -> None:
+    """Build the whole warehouse from the data root (what the README's main command runs):
+    ESCO, its label index, then every pipeline in order. Unchanged inputs are skipped."""
+    from skillmatch.pipeline import build_order
+
+    settings = _settings(ctx)
+    con = warehouse.connect(settings.warehouse)
+    has_taxonomy = warehouse.table_exists(con, "esco_skill")
+    con.close()
+    if reload_taxonomy or not has_taxonomy:
+        ctx.invoke(taxonomy_load)
     if not skip_index:
         ctx.invoke(taxonomy_index)
+    for name in build_order(settings):
+        if not only or name in only:
+            _run(ctx, name, (), limit, False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--runs", default=15, show_default=True, help="How many recent runs to list.")
+@click.pass_context
+@friendly
+def status(ctx: click.Context, as_json: bool, runs: int) -> None:
+    """What the warehouse holds: sources, table counts, latest runs and their rejects."""
+    from skillmatch.pipeline import warehouse_status
+
+    report = warehouse_status(_settings(ctx), runs)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    click.echo(f"warehouse {report['warehouse']} ({report['size_mb']} MB)")
+    click.echo("tables:")
+    for name, count in report["tables"].items():
+        click.echo(f"  {name:<26}{count:>10,}")
+    click.echo("latest run per source:")
+    for run in report["sources"]:
+        click.echo(f"  {run['pipeline']}/{run['source']}: {run['status']} {run['started_at']} "
+                   f"read {run['rows_read']:,} stored {run['rows_stored']:,} dup "
+                   f"{run['rows_duplicate']:,} rejected {run['rows_rejected']:,} "
+                   f"({run['seconds']:.1f} s) {run['input']}")
+    if report["rejects"]:
+        click.echo("rejected records of those runs (first 20):")
+        for r in report["rejects"][:20]:
+            click.echo(f"  {r['source']} {r['record']}: {r['reason']}")
 
 
 @main.command()

@@ -18,8 +18,9 @@ Skill extraction per sentence:
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import duckdb
@@ -373,3 +374,68 @@ class OccupationLinker:
     def link(self, title: str, text: str | None = None, top_k: int = 10,
              language: str | None = None) -> pd.DataFrame:
         return self.link_many([title], top_k, [text], language)[0]
+
+
+def skill_rows(ids: Sequence[str], results: Sequence[Sequence[SkillMatch]],
+               id_column: str, per_document: int | None = None) -> pd.DataFrame:
+    """Warehouse rows (one per document and skill) from `extract_many` results."""
+    rows = [{id_column: doc_id, "skill_uri": m.uri, "skill_label": m.label,
+             "skill_type": m.skill_type, "score": m.score, "accepted": m.accepted,
+             "found_by": m.found_by, "matched_label": m.matched_label, "evidence": m.evidence,
+             "phrase": m.phrase, "span_start": m.start, "span_end": m.end,
+             "language": m.language}
+            for doc_id, matches in zip(ids, results, strict=True)
+            for m in list(matches)[:per_document]]
+    return pd.DataFrame(rows, columns=[id_column, *SKILL_ROW_COLUMNS])
+
+
+SKILL_ROW_COLUMNS = ["skill_uri", "skill_label", "skill_type", "score", "accepted", "found_by",
+                     "matched_label", "evidence", "phrase", "span_start", "span_end",
+                     "language"]
+
+
+def occupation_rows(ids: Sequence[str], results: Sequence[pd.DataFrame], id_column: str
+                    ) -> pd.DataFrame:
+    """Warehouse rows (one per document and ranked occupation) from `link_many` results."""
+    frames = []
+    for doc_id, hits in zip(ids, results, strict=True):
+        if hits.empty:
+            continue
+        frames.append(pd.DataFrame({
+            id_column: doc_id, "rank": np.arange(1, len(hits) + 1),
+            "occupation_uri": hits["uri"].to_numpy(),
+            "occupation_label": hits["preferred_label"].to_numpy(),
+            "matched_label": hits["matched_label"].to_numpy(),
+            "isco_code": hits["isco_code"].to_numpy(),
+            "isco_label": hits["isco_label"].to_numpy(),
+            "score": hits["score"].to_numpy(), "accepted": hits["accepted"].to_numpy(),
+        }))
+    columns = [id_column, "rank", "occupation_uri", "occupation_label", "matched_label",
+               "isco_code", "isco_label", "score", "accepted"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
+        columns=columns)
+
+
+def extract_documents(extractor: SkillExtractor, texts: Sequence[str],
+                      languages: Sequence[str] | None = None, chunk: int = 500,
+                      progress: Callable[[str], None] | None = None, label: str = "documents"
+                      ) -> list[list[SkillMatch]]:
+    """`extract_many` over a long list in chunks (bounded memory), each language with its own
+    encoder, reporting documents done, rate and time left."""
+    started = time.perf_counter()
+    out: list[list[SkillMatch] | None] = [None] * len(texts)
+    langs = list(languages) if languages is not None else [""] * len(texts)
+    done = 0
+    for lang in dict.fromkeys(langs):
+        idx = [i for i, lg in enumerate(langs) if lg == lang]
+        for start in range(0, len(idx), max(chunk, 1)):
+            part = idx[start:start + chunk]
+            results = extractor.extract_many([texts[i] for i in part], language=lang or None)
+            for i, res in zip(part, results, strict=True):
+                out[i] = res
+            done += len(part)
+            if progress:
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                progress(f"  {label}: {done:,}/{len(texts):,} ({rate:,.1f}/s, "
+                         f"{(len(texts) - done) / rate:,.0f} s left)")
+    return [r or [] for r in out]

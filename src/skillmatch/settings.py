@@ -17,7 +17,8 @@ from typing import Any
 
 CONFIG_FILENAME = "skillmatch.toml"
 ENV_PREFIX = "SKILLMATCH_"
-PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config")
+PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config",
+               "pipelines_dir")
 
 
 class SettingsError(ValueError):
@@ -69,6 +70,7 @@ class Settings:
     cache_dir: Path = Path("data/cache")
     models_dir: Path = Path("data/models")
     taxonomy_config: Path = Path("taxonomy/esco.toml")
+    pipelines_dir: Path = Path("pipelines")
     english_model: str = "all-MiniLM-L6-v2"
     multilingual_model: str = "multilingual-e5-small"
     search_model: str = "multilingual-e5-small"

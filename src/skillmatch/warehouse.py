@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS run (
     rows_rejected BIGINT,
     started_at TIMESTAMP,
     seconds DOUBLE,
-    status VARCHAR
+    status VARCHAR,
+    source VARCHAR
 );
+ALTER TABLE run ADD COLUMN IF NOT EXISTS source VARCHAR;
 CREATE TABLE IF NOT EXISTS reject (
     run_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
@@ -128,7 +130,8 @@ class RunRecord:
         self.rejects.append((source, record, reason))
         self.rows_rejected += 1
 
-    def write(self, con: duckdb.DuckDBPyConnection, status: str = "ok") -> None:
+    def write(self, con: duckdb.DuckDBPyConnection, status: str = "ok",
+              source: str | None = None) -> None:
         """Store the record (and its rejects) after checking read = stored + dup + rejected."""
         if self.rows_read != self.rows_stored + self.rows_duplicate + self.rows_rejected:
             raise RuntimeError(
@@ -137,7 +140,9 @@ class RunRecord:
                 f"{self.rows_rejected}"
             )
         con.execute(
-            "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?), ?, ?)",
+            """INSERT INTO run (run_id, pipeline, input, input_hash, rows_read, rows_stored,
+                   rows_duplicate, rows_rejected, started_at, seconds, status, source)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?), ?, ?, ?)""",
             [
                 self.run_id,
                 self.pipeline,
@@ -150,6 +155,7 @@ class RunRecord:
                 self.started,
                 time.time() - self.started,
                 status,
+                source or self.pipeline,
             ],
         )
         if self.rejects:

@@ -1,0 +1,90 @@
+"""Vacancies: schema.org JobPosting and declared CSV sources -> normalised ads -> regions ->
+near-duplicates folded -> occupation (with ISCO group) -> sector -> ESCO skills with evidence.
+
+Steps are the library's plain DataFrame functions; only canonical ads are mapped (a folded
+duplicate is the same ad and is counted on its canonical row)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from skillmatch.mapping import (
+    OccupationLinker,
+    SkillExtractor,
+    extract_documents,
+    occupation_rows,
+    skill_rows,
+)
+from skillmatch.pipeline import Context, Output, Source
+from skillmatch.regions import RegionIndex, assign_regions
+from skillmatch.sources import Staged
+from skillmatch.sources.tabular import load_csv_specs, read_source
+from skillmatch.vacancies import (
+    find_near_duplicates,
+    infer_sector,
+    normalise_vacancies,
+    read_isco_sector,
+)
+
+
+def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
+    specs = load_csv_specs(ctx.resolve(config["sources_file"]))
+    root = ctx.settings.data_root
+    return [Source(name, spec.resolve(root), lambda s=spec: read_source(s, root),
+                   fingerprint=repr(spec)) for name, spec in specs.items()]
+
+
+def link_occupations(vacancies: pd.DataFrame, linker: OccupationLinker, top_k: int,
+                     ctx: Context) -> pd.DataFrame:
+    """Ranked occupations per ad, from its title (its text picks the label language)."""
+    frames = []
+    step = 2000
+    for start in range(0, len(vacancies), step):
+        part = vacancies.iloc[start:start + step]
+        hits = linker.link_many(part["title"].tolist(), top_k=top_k,
+                                texts=part["description"].tolist())
+        frames.append(occupation_rows(part["vacancy_id"].tolist(), hits, "vacancy_id"))
+        ctx.progress(f"  occupations: {min(start + step, len(vacancies)):,}/"
+                     f"{len(vacancies):,} titles")
+    return pd.concat(frames, ignore_index=True) if frames else occupation_rows([], [],
+                                                                                "vacancy_id")
+
+
+def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
+    vacancies = normalise_vacancies(staged.rows)
+    index = ctx.cached("region_index", lambda: RegionIndex.load(ctx.settings.data_root))
+    vacancies = assign_regions(vacancies, index)
+    vacancies = find_near_duplicates(vacancies, config.get("near_duplicate_threshold", 0.9))
+    duplicates = vacancies.loc[~vacancies["is_canonical"], ["vacancy_id", "canonical_id"]]
+    ads = vacancies[vacancies["is_canonical"]].drop(columns=["is_canonical", "canonical_id"])
+    ads = ads.reset_index(drop=True)
+
+    linker = ctx.cached("linker", lambda: OccupationLinker(ctx.settings, ctx.con))
+    occupations = link_occupations(ads, linker, config.get("occupations_per_vacancy", 3), ctx)
+    best = occupations[occupations["rank"] == 1].set_index("vacancy_id")
+    for column, target in (("occupation_uri", "occupation_uri"),
+                           ("occupation_label", "occupation_label"),
+                           ("isco_code", "isco_code"), ("score", "occupation_score"),
+                           ("accepted", "occupation_accepted")):
+        ads[target] = best[column].reindex(ads["vacancy_id"]).to_numpy()
+    ads["occupation_accepted"] = ads["occupation_accepted"].fillna(False).astype(bool)
+    ads = infer_sector(ads, read_isco_sector(ctx.resolve(config["isco_sector"])))
+
+    extractor = ctx.cached("extractor", lambda: SkillExtractor(ctx.settings, ctx.con))
+    texts = [f"{t}\n{d}" if d else t for t, d in zip(ads["title"], ads["description"],
+                                                      strict=True)]
+    matches = extract_documents(extractor, texts, ads["language"].tolist(),
+                                chunk=config.get("chunk", 500), progress=ctx.progress,
+                                label="ads")
+    skills = skill_rows(ads["vacancy_id"].tolist(), matches, "vacancy_id")
+    ads["skill_count"] = skills.groupby("vacancy_id").size().reindex(
+        ads["vacancy_id"]).fillna(0).astype("int64").to_numpy()
+    tables = {
+        "vacancy": ads.assign(source=source.name),
+        "vacancy_duplicate": duplicates.assign(source=source.name),
+        "vacancy_occupation": occupations.assign(source=source.name),
+        "vacancy_skill": skills.assign(source=source.name),
+    }
+    return Output(tables, rows_stored=len(ads), rows_duplicate=len(duplicates))
