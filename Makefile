@@ -21,3 +21,5 @@ lint: setup
 
 bench: setup
 	.venv/bin/python benchmarks/bench_taxonomy.py
+	.venv/bin/python benchmarks/bench_mapping.py
+	.venv/bin/python benchmarks/bench_pipeline.py

@@ -21,7 +21,7 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
     courses = staged.rows.drop_duplicates("course_id").assign(source=source.name)
     texts = [
-        "\n".join([title, description or "", *skills])
+        "\n".join([title, description if isinstance(description, str) else "", *skills])
         for title, description, skills in zip(courses["title"], courses["description"],
                                                courses["listed_skills"], strict=True)
     ]

@@ -6,6 +6,7 @@ duplicate is the same ad and is counted on its canonical row)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -41,13 +42,16 @@ def link_occupations(vacancies: pd.DataFrame, linker: OccupationLinker, top_k: i
     """Ranked occupations per ad, from its title (its text picks the label language)."""
     frames = []
     step = 2000
+    started = time.perf_counter()
     for start in range(0, len(vacancies), step):
         part = vacancies.iloc[start:start + step]
         hits = linker.link_many(part["title"].tolist(), top_k=top_k,
                                 texts=part["description"].tolist())
         frames.append(occupation_rows(part["vacancy_id"].tolist(), hits, "vacancy_id"))
-        ctx.progress(f"  occupations: {min(start + step, len(vacancies)):,}/"
-                     f"{len(vacancies):,} titles")
+        done = min(start + step, len(vacancies))
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        ctx.progress(f"  occupations: {done:,}/{len(vacancies):,} titles ({rate:,.1f}/s, "
+                     f"{(len(vacancies) - done) / rate:,.0f} s left)")
     return pd.concat(frames, ignore_index=True) if frames else occupation_rows([], [],
                                                                                 "vacancy_id")
 

@@ -224,6 +224,11 @@ def test_credentials_candidates_shortage_regions_and_status(project) -> None:
     for name in ("regions", "shortage", "credentials", "candidates"):
         code, out = cli(project, "pipeline", "run", name)
         assert code == 0, out
+    os.symlink(SHARED / "courses", project.data_root / "courses")
+    code, out = cli(project, "pipeline", "run", "courses", "--limit", "15")
+    assert code == 0, out
+    assert query(project, "SELECT count(DISTINCT source), count(*) FROM course") == [(2, 30)]
+    assert query(project, "SELECT count(DISTINCT course_id) FROM course_skill")[0][0] >= 20
     count = dict(query(project, "SELECT source, count(*) FROM credential GROUP BY 1"))
     assert count["demo_catalogue"] >= 60
     flagged = query(project, "SELECT count(DISTINCT credential_id) FROM credential_quality "
