@@ -357,19 +357,28 @@ class OccupationLinker:
         cleaned = [clean_text(t)[:300] for t in titles]
         vectors = self.encoder.embed(cleaned, kind="query", cache=False)
         out = []
-        for i, title in enumerate(cleaned):
-            lang = language
-            if lang is None and texts is not None and texts[i]:
-                lang = detect_language(clean_text(texts[i]), default="") or None
-            hits = self.index.search(title, concept_type="occupation", top_k=top_k,
-                                     language=lang, vector=vectors[i])
-            if hits.empty and lang:  # no label in that language matches: use every language
+        step = 256  # label similarities for a block of titles in one matrix product
+        for start in range(0, len(cleaned), step):
+            sims = self.index.similarities(vectors[start:start + step])
+            for row, title in enumerate(cleaned[start:start + step]):
+                i = start + row
+                lang = language
+                if lang is None and texts is not None and texts[i]:
+                    lang = detect_language(clean_text(texts[i][:5000]), default="") or None
                 hits = self.index.search(title, concept_type="occupation", top_k=top_k,
-                                         vector=vectors[i])
-            hits = hits.join(self.isco, on="uri")
-            hits["accepted"] = hits["score"] >= self.settings.occupation_accept_threshold
-            out.append(hits)
-        return out
+                                         language=lang, sims=sims[row])
+                if hits.empty and lang:  # no label in that language matches: every language
+                    hits = self.index.search(title, concept_type="occupation", top_k=top_k,
+                                             sims=sims[row])
+                out.append(hits)
+        if not out:
+            return out
+        # ISCO groups for every hit at once (a join per title costs more than the search)
+        hits = pd.concat(out, keys=range(len(out))).join(self.isco, on="uri")
+        hits["accepted"] = hits["score"] >= self.settings.occupation_accept_threshold
+        parts = {k: g.reset_index(drop=True) for k, g in hits.groupby(level=0)}
+        none = hits.iloc[0:0].reset_index(drop=True)
+        return [parts.get(k, none) for k in range(len(out))]
 
     def link(self, title: str, text: str | None = None, top_k: int = 10,
              language: str | None = None) -> pd.DataFrame:

@@ -154,8 +154,13 @@ class TaxonomyIndex:
         return np.asarray((self.ngram_matrix @ q.T).todense()).ravel()
 
     # ---------------------------------------------------------------- search
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosines of many query vectors with every label text, in one matrix product."""
+        return (torch.from_numpy(np.ascontiguousarray(vectors)) @ self._vectors_t.T).numpy()
+
     def score_texts(self, query: str, vector: np.ndarray | None = None,
-                    everything: bool = False) -> TextScores | None:
+                    everything: bool = False, sims: np.ndarray | None = None
+                    ) -> TextScores | None:
         """Candidate label texts for a query with their fused scores (None: nothing to match).
 
         `vector` is the query's embedding when the caller embedded many queries at once.
@@ -169,12 +174,13 @@ class TaxonomyIndex:
         n = s.search_candidates
         exact = np.array(self.exact.get(query_norm, []), int)
         lexical = self._lexical_candidates(query_norm, n)
-        if vector is None:
-            vector = self.encoder.embed([query.strip()[:MAX_QUERY_CHARS]], kind="query",
-                                        cache=False)[0]
-        # torch, not numpy: one thread pool shared with the encoder (OpenBLAS threads spinning
-        # next to torch's doubled single-query latency on 2 cores)
-        sims = (self._vectors_t @ torch.from_numpy(np.ascontiguousarray(vector))).numpy()
+        if sims is None:
+            if vector is None:
+                vector = self.encoder.embed([query.strip()[:MAX_QUERY_CHARS]], kind="query",
+                                            cache=False)[0]
+            # torch, not numpy: one thread pool shared with the encoder (OpenBLAS threads
+            # spinning next to torch's doubled single-query latency on 2 cores)
+            sims = (self._vectors_t @ torch.from_numpy(np.ascontiguousarray(vector))).numpy()
         k = min(n, len(sims) - 1)
         semantic = np.argpartition(-sims, k)[:k] if k > 0 else np.arange(len(sims))
         shortlist = np.unique(np.concatenate([exact, lexical, semantic]))
@@ -206,11 +212,12 @@ class TaxonomyIndex:
         top_k: int | None = None,
         language: str | None = None,
         vector: np.ndarray | None = None,
+        sims: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """Top concepts for a query, each with its best label, scores and how it was found."""
         s = self.settings
         top_k = top_k or s.search_top_k
-        scored = self.score_texts(query, vector)
+        scored = self.score_texts(query, vector, sims=sims)
         if scored is None:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         candidates, score, lex = scored.candidates, scored.score, scored.lexical
