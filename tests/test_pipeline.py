@@ -263,3 +263,13 @@ def test_identifying_candidate_files_are_refused(project, tmp_path) -> None:
     config.write_text(text.replace("generate = 300", "generate = 0"), encoding="utf-8")
     code, out = cli(project, "pipeline", "run", "candidates")
     assert code == 1 and "people.csv" in out and "email" in out
+
+
+def test_build_runs_the_pipelines_in_order_and_skips_unchanged_inputs(project) -> None:
+    code, out = cli(project, "build", "--skip-index", "--only", "regions", "--only", "shortage")
+    assert code == 0, out
+    assert out.index("regions/geo: read") < out.index("shortage/cbs_sector: read")
+    code, out = cli(project, "build", "--skip-index", "--only", "regions", "--only", "shortage")
+    assert code == 0 and out.count("unchanged since its last run") == 4
+    code, out = cli(project, "pipeline", "list")
+    assert code == 0 and out.split()[0] == "regions" and "candidates" in out
