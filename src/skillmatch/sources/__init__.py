@@ -10,9 +10,11 @@ pipeline counts later).
 from __future__ import annotations
 
 import gzip
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,3 +63,38 @@ def open_lines(path: Path) -> Iterator[tuple[int, str | None, str]]:
                                          f"column {exc.start + 1})")
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise SourceError(f"{path}: cannot read ({exc})") from exc
+
+
+def read_bytes(path: Path) -> bytes:
+    """A whole input file's bytes (plain or .gz, BOM removed); a missing, unreadable or empty
+    file raises SourceError naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: file not found")
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise SourceError(f"{path}: cannot read ({exc})") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        raise SourceError(f"{path}: empty file")
+    return raw
+
+
+TRUE_WORDS = {"true", "1", "yes", "y", "ja", "j", "waar"}
+FALSE_WORDS = {"false", "0", "no", "n", "nee", "onwaar", ""}
+
+
+def parse_bool(value: Any) -> bool:
+    """A yes/no field in English or Dutch (missing = False); anything else is a ValueError."""
+    if isinstance(value, bool):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    text = str(value).strip().casefold()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"{value!r} is not true/false")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged, open_lines
+from skillmatch.sources import SourceError, Staged, open_lines, parse_bool
 from skillmatch.sources.credentials import csv_records, load_json
 
 CANDIDATE_COLUMNS = ["candidate_id", "source", "source_record", "region", "credentials",
@@ -53,8 +53,6 @@ PHONE = re.compile(
     r"(?![\w/-])")
 NUTS3 = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}$")
 LABOUR_MARKET_REGION = re.compile(r"^AM\d{2}$")
-_TRUE = {"true", "1", "yes", "y", "ja", "j"}
-_FALSE = {"false", "0", "no", "n", "nee", ""}
 
 
 def identifier_columns(columns: list[str]) -> list[str]:
@@ -116,16 +114,10 @@ def _as_list(value: Any, field: str) -> list[str]:
 
 
 def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    text = str(value).strip().casefold()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"synthetic: {value!r} is not true/false")
+    try:
+        return parse_bool(value)
+    except ValueError as exc:
+        raise ValueError(f"synthetic: {exc}") from exc
 
 
 def normalise_candidate(raw: dict[str, Any]) -> dict[str, Any]:

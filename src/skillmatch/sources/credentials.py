@@ -37,7 +37,6 @@ European Learning Model v3 (JSON-LD; nested or referenced by id)
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
@@ -48,7 +47,7 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged
+from skillmatch.sources import SourceError, Staged, parse_bool, read_bytes
 from skillmatch.text import clean_text, detect_language
 
 CREDENTIAL_COLUMNS = [
@@ -100,8 +99,6 @@ COLUMN_ALIASES = {
     "sectoren": "sectors", "aantal_uitgegeven": "times_issued",
     "stapelbaar_met": "stackable_with", "illustratief": "illustrative", "id": "credential_id",
 }
-_TRUE = {"true", "1", "yes", "y", "ja", "j", "waar"}
-_FALSE = {"false", "0", "no", "n", "nee", "onwaar", ""}
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<years>\d+(?:[.,]\d+)?)Y)?(?:(?P<months>\d+(?:[.,]\d+)?)M)?"
     r"(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
@@ -270,16 +267,10 @@ def _eqf(value: Any, field: str = "eqf_level") -> int | None:
 
 
 def _bool(value: Any, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    text = str(value).strip().casefold()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise RecordError(field, f"{value!r} is not true/false")
+    try:
+        return parse_bool(value)
+    except ValueError as exc:
+        raise RecordError(field, str(exc)) from exc
 
 
 def _url(value: Any, field: str = "url") -> str | None:
@@ -316,16 +307,7 @@ def credential_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def load_json(path: Path) -> Any:
     """The parsed JSON document; unreadable, empty or malformed files raise SourceError."""
     path = Path(path)
-    if not path.exists():
-        raise SourceError(f"{path}: file not found")
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise SourceError(f"{path}: cannot read ({exc})") from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if not raw.strip():
-        raise SourceError(f"{path}: empty file")
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -906,16 +888,7 @@ def csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str] | None
     are not UTF-8 comes back as None with the byte named, so one Latin-1 row is rejected
     instead of failing the file. Missing, unreadable or empty files raise SourceError."""
     path = Path(path)
-    if not path.exists():
-        raise SourceError(f"{path}: file not found")
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise SourceError(f"{path}: cannot read ({exc})") from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if not raw.strip():
-        raise SourceError(f"{path}: empty file")
+    raw = read_bytes(path)
     text = raw.decode("utf-8", errors="surrogateescape")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
