@@ -14,6 +14,7 @@ app: setup
 run: build app
 
 test: setup
+	bash scripts/setup_browser.sh
 	.venv/bin/python -m pytest -q
 
 lint: setup

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from skillmatch import search, taxonomy, warehouse
+from skillmatch import matching, planning, search, taxonomy, warehouse
+from skillmatch.analytics import DemandFilter
 from skillmatch.encoding import get_encoder
+from skillmatch.mapping import SkillExtractor
 from skillmatch.settings import Settings, load_settings
 
 
@@ -47,6 +51,77 @@ def require_taxonomy() -> dict:
         footer()
         st.stop()
     return release
+
+
+def version() -> str:
+    """Changes whenever the warehouse file does: part of every cache key, so a rebuilt
+    warehouse is never served from a stale cache."""
+    try:
+        stat = settings().warehouse.stat()
+    except FileNotFoundError:
+        return "missing"
+    return f"{settings().warehouse}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+RUN_HINT = ("Build it with:\n\n```\nskillmatch build\n```\n(or `make run`, which also "
+            "installs everything); `skillmatch pipeline run NAME` runs one pipeline.")
+
+
+def require_tables(*tables: str, what: str) -> None:
+    """Stop the page with what to run when the warehouse lacks the tables it needs (or has
+    them empty), instead of failing."""
+    require_taxonomy()
+    with connection() as con:
+        missing = [t for t in tables if not warehouse.table_exists(con, t)
+                   or not con.execute(f'SELECT count(*) > 0 FROM "{t}"').fetchone()[0]]
+    if missing:
+        st.warning(f"The warehouse has no {what} yet (empty or missing: "
+                   f"{', '.join(f'`{t}`' for t in missing)}). {RUN_HINT}")
+        footer()
+        st.stop()
+
+
+def cached(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """`function(con, *args, **kwargs)` for a library function, cached per warehouse version
+    (arguments must be hashable by Streamlit: plain values, tuples, frozen dataclasses)."""
+    return _cached(f"{function.__module__}:{function.__qualname__}", version(), args,
+                   tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, version: str, args: tuple, kwargs: tuple) -> Any:
+    module, _, qualname = name.partition(":")
+    function = importlib.import_module(module)
+    for part in qualname.split("."):
+        function = getattr(function, part)
+    with connection() as con:
+        return function(con, *args, **dict(kwargs))
+
+
+@st.cache_resource(show_spinner="Loading candidate profiles…", max_entries=2)
+def talent_index(version: str) -> matching.TalentIndex:
+    with connection() as con:
+        return matching.TalentIndex.load(con)
+
+
+@st.cache_resource(show_spinner="Loading the skill extractor…", max_entries=2)
+def skill_extractor(version: str) -> SkillExtractor:
+    with connection() as con:
+        return SkillExtractor(settings(), con)
+
+
+@st.cache_data(show_spinner="Clustering uncovered demand…", max_entries=64)
+def module_proposals(version: str, flt: DemandFilter, n: int, min_vacancies: int,
+                     max_credentials: int, by_meaning: bool) -> list[planning.ModuleProposal]:
+    """`planning.propose_modules`, with label embeddings of the English model (from the
+    embedding cache) when `by_meaning`, so near-synonyms group."""
+    embed = None
+    if by_meaning:
+        encoder = get_encoder(settings(), settings().english_model)
+        embed = lambda labels: encoder.embed(labels, kind="document")  # noqa: E731
+    with connection() as con:
+        return planning.propose_modules(con, flt, n=n, min_vacancies=min_vacancies,
+                                        max_credentials=max_credentials, embed=embed)
 
 
 def search_index(release: dict) -> search.TaxonomyIndex:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from skillmatch.candidates import (
@@ -14,6 +15,7 @@ from skillmatch.candidates import (
     candidate_credential_rows,
     candidate_skill_rows,
     generate_candidates,
+    skill_supply_rows,
 )
 from skillmatch.mapping import SkillExtractor, extract_documents
 from skillmatch.pipeline import Context, Output, PipelineError, Source
@@ -35,26 +37,45 @@ def generator_inputs(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, list[str
         """SELECT occupation_uri, skill_uri FROM esco_occupation_skill
            WHERE relation_type = 'essential' ORDER BY 1, 2""").df()
     regions = [r[0] for r in con.execute(
-        """SELECT region_code FROM region WHERE country = 'NL'
-           AND level IN ('nuts3', 'labour_market_region') ORDER BY 1""").fetchall()]
+        # NUTS 3 only: it nests in NUTS 2, so a region filter at either level finds them
+        "SELECT region_code FROM region WHERE country = 'NL' AND level = 'nuts3' ORDER BY 1"
+    ).fetchall()]
     return catalogue, occupations, regions
 
 
+def credential_skills(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The skills each credential teaches (accepted mappings): what holding it means."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    if "credential_skill" not in tables:
+        return pd.DataFrame({"credential_id": pd.Series(dtype=str),
+                             "skill_uri": pd.Series(dtype=str)})
+    return con.execute("""SELECT DISTINCT credential_id, skill_uri FROM credential_skill
+                          WHERE accepted ORDER BY 1, 2""").df()
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy()
+                          .tobytes()).hexdigest()[:16]
+
+
 def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
-    found = [Source(f"file:{p.stem}", p, lambda p=p: read_candidates(p, str(p)))
+    # the supply table depends on what credentials teach: a re-mapped catalogue reruns this
+    teaches = f"credential_skills={_digest(credential_skills(ctx.con))}"
+    found = [Source(f"file:{p.stem}", p, lambda p=p: read_candidates(p, str(p)),
+                    fingerprint=teaches)
              for p in map(ctx.resolve, config.get("files", []))]
     n, seed = int(config.get("generate", 0)), int(config.get("seed", 0))
     if n:
         catalogue, occupations, regions = generator_inputs(ctx)
-        inputs = hashlib.sha256(pd.util.hash_pandas_object(
-            catalogue[["credential_id"]]).to_numpy().tobytes()).hexdigest()
+        inputs = f"{_digest(catalogue[['credential_id']])} regions={_digest(pd.DataFrame(regions))}"
 
         def generate() -> Staged:
             rows = generate_candidates(catalogue, occupations, regions, n, seed)
             return Staged(rows.assign(source="synthetic"), rows_read=len(rows))
 
         found.append(Source("synthetic", None, generate,
-                            fingerprint=f"n={n} seed={seed} catalogue={inputs}"))
+                            fingerprint=f"n={n} seed={seed} catalogue={inputs} {teaches}"))
     return found
 
 
@@ -80,6 +101,8 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     ).drop(columns=["credentials", "declared_skills"])
     tables = {
         "candidate": profile.assign(source=source.name),
+        "skill_supply": skill_supply_rows(candidates, held, declared,
+                                          credential_skills(ctx.con)).assign(source=source.name),
         "candidate_credential": held.assign(source=source.name),
         "candidate_skill": declared[["candidate_id", "skill", "skill_uri"]].assign(
             source=source.name),

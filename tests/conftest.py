@@ -9,8 +9,11 @@ technical skills, so loading, embedding and searching it takes seconds with the 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 import os
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from skillmatch import taxonomy
+from skillmatch.pipeline import run_pipeline
 from skillmatch.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -145,9 +149,83 @@ def env_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
             "SKILLMATCH_WAREHOUSE": str(settings.warehouse),
             "SKILLMATCH_CACHE_DIR": str(settings.cache_dir),
             "SKILLMATCH_SEARCH_MODEL": settings.search_model,
+            "SKILLMATCH_PIPELINES_DIR": str(settings.pipelines_dir),
         }
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         return dict(os.environ)
 
     yield apply
+
+
+SHARED = REPO_SETTINGS.data_root
+NHS = SHARED / "vacancies" / "nhs_jobs_2020_schemaorg.jsonl.gz"
+VDAB = SHARED / "vacancies" / "vdab_flanders_2025-10_sample.csv"
+VDAB_ROWS = 40
+LONG_AD = 3  # an NHS ad with a full text (short texts only fold when posted twice verbatim)
+
+
+def nhs_lines(n: int) -> list[str]:
+    with gzip.open(NHS, "rt", encoding="utf-8") as fh:
+        return [next(fh).rstrip("\n") for _ in range(n)]
+
+
+def write_nhs(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def make_project(tmp_path: Path, mini_settings: Settings, *, nhs_ads: int = 12,
+                 generate: int = 300) -> Settings:
+    """A data root with small real vacancy files, the real geo files and the mini ESCO; a
+    copy of the mini warehouse; the project's pipelines with a small candidate generator."""
+    root = tmp_path / "data"
+    (root / "vacancies").mkdir(parents=True)
+    for folder in ("geo", "labour_stats", "credentials"):
+        os.symlink(SHARED / folder, root / folder)
+    os.symlink(mini_settings.data_root / "esco", root / "esco")
+    lines = nhs_lines(nhs_ads)
+    repost = json.loads(lines[LONG_AD])  # the same ad re-posted later under a new id
+    repost["_fileid"], repost["datePosted"] = "repost-1", "2020-12-30T10:50:17+0000"
+    write_nhs(root / "vacancies" / "nhs.jsonl.gz", [*lines, json.dumps(repost)])
+    with open(VDAB, encoding="utf-8", newline="") as fh:
+        records = list(csv.reader(fh))
+    with open(root / "vacancies" / "vdab.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(records[:VDAB_ROWS + 1])  # header + the first real rows
+    pipelines = tmp_path / "pipelines"
+    shutil.copytree(REPO / "pipelines", pipelines)
+    sources = (REPO / "pipelines" / "sources.toml").read_text(encoding="utf-8")
+    sources = sources.replace("vacancies/nhs_jobs_2020_schemaorg.jsonl.gz",
+                              "vacancies/nhs.jsonl.gz")
+    sources = sources.replace("vacancies/vdab_flanders_2025-10_sample.csv", "vacancies/vdab.csv")
+    (pipelines / "sources.toml").write_text(sources, encoding="utf-8")  # ggz etc.: not run
+    config = (REPO / "pipelines" / "pipelines.toml").read_text(encoding="utf-8")
+    config = config.replace('sources_file = "project:pipelines/sources.toml"',
+                            f'sources_file = "{pipelines / "sources.toml"}"')
+    config = config.replace("generate = 100000", f"generate = {generate}")
+    (pipelines / "pipelines.toml").write_text(config, encoding="utf-8")
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(mini_settings.warehouse, warehouse)
+    return load_settings(REPO / "skillmatch.toml", data_root=root, warehouse=warehouse,
+                         cache_dir=mini_settings.cache_dir, pipelines_dir=pipelines,
+                         search_model="all-MiniLM-L6-v2")
+
+
+
+
+DEMO_PIPELINES = ("regions", "shortage", "credentials", "vacancies", "candidates")
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory, mini_settings: Settings) -> Settings:
+    """A small warehouse built by the real pipelines from real inputs (mini ESCO, 60 NHS and
+    40 VDAB ads, CBS statistics, the demo catalogue, 2,000 generated candidates): what the app
+    pages and the browser test run on. Read-only for the tests that share it."""
+    settings = make_project(tmp_path_factory.mktemp("demo"), mini_settings, nhs_ads=60,
+                            generate=2000)
+    for name in DEMO_PIPELINES:
+        only = ["nhs", "vdab"] if name == "vacancies" else None  # the files make_project wrote
+        for summary in run_pipeline(settings, name, only=only, progress=lambda _line: None):
+            assert summary.status == "ok", summary.line()
+    return settings

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
 APP = str(REPO / "app.py")
+PAGES = ("app_pages/dashboard.py", "app_pages/talent_search.py", "app_pages/module_planner.py",
+         "app_pages/learner_advice.py", "app_pages/taxonomy_explorer.py",
+         "app_pages/data_status.py")
 
 
 def open_page(page: str | None = None) -> AppTest:
@@ -62,7 +66,112 @@ def test_missing_warehouse_says_what_to_run(tmp_path: Path, monkeypatch: pytest.
                                             ) -> None:
     monkeypatch.setenv("SKILLMATCH_CONFIG", str(REPO / "skillmatch.toml"))
     monkeypatch.setenv("SKILLMATCH_WAREHOUSE", str(tmp_path / "absent.duckdb"))
-    for page in (None, "app_pages/taxonomy_explorer.py"):
+    for page in (None, *PAGES):
         at = open_page(page)
-        assert not at.exception
-        assert "skillmatch build" in at.warning[0].value
+        assert not at.exception, page
+        assert "skillmatch build" in at.warning[0].value, page
+
+
+def test_pages_on_a_warehouse_without_pipeline_data_say_what_to_run(mini_settings,
+                                                                   env_for) -> None:
+    env_for(mini_settings)  # the taxonomy only
+    for page in PAGES[:4]:
+        at = open_page(page)
+        assert not at.exception, page
+        assert "has no" in at.warning[0].value and "skillmatch build" in at.warning[0].value
+
+
+def query(settings, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_dashboard_figures_follow_the_filters(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/dashboard.py")
+    assert not at.exception
+    total = query(demo_settings, "SELECT count(*) FROM vacancy")[0][0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Vacancies"] == f"{total:,}"
+    readings = [c.value for c in at.caption if c.value.startswith("**Reading:**")]
+    assert len(readings) >= 6  # every chart says what it shows
+    assert {b.label for b in at.get("download_button")} == {"Download CSV"}
+    at.multiselect(key="sectors").set_value(["Q"]).run()
+    care = query(demo_settings, "SELECT count(*) FROM vacancy WHERE sector_code = 'Q'")[0][0]
+    assert {m.label: m.value for m in at.metric}["Vacancies"] == f"{care:,}"
+    at.radio(key="level").set_value("NUTS 3").run()
+    at.radio(key="gap_by").set_value("region").run()
+    assert not at.exception
+    gap = next(d.value for d in at.dataframe if "gap_index" in d.value.columns)
+    assert gap["area"].str.len().eq(5).all()  # NUTS 3 codes
+    assert gap.groupby("area")["gap_index"].apply(lambda g: g.is_monotonic_decreasing).all()
+
+
+def test_talent_search_from_a_pasted_vacancy(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/talent_search.py")
+    assert not at.exception
+    at.text_area(key="vacancy_text").input(
+        "We are looking for a nurse who can administer medication and assess patients. "
+        "You will work with nursing staff and keep clinical records.").run()
+    at.button(key="extract").click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Requirements (") for s in at.subheader)
+    at.button(key="search").click().run()
+    assert not at.exception
+    results = next(d.value for d in at.dataframe if "candidate_id" in d.value.columns)
+    assert len(results) > 0 and results["candidate_id"].str.startswith("syn-").all()
+    assert results["score"].is_monotonic_decreasing and (results["score"] > 0).all()
+    explained = [d.value for d in at.dataframe if "via" in d.value.columns]
+    assert explained and explained[0]["matched"].any()
+    assert set(explained[0].loc[explained[0]["matched"], "via"]) <= {
+        "credential", "declared", "credential+declared"}
+
+
+def test_talent_search_from_an_occupation_with_a_region(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/talent_search.py")
+    at.radio(key="mode").set_value("An occupation and skills").run()
+    at.selectbox(key="occupation").set_value("welder").run()
+    at.button(key="use").click().run()
+    region = query(demo_settings, "SELECT left(region, 4) FROM candidate GROUP BY 1 "
+                                  "ORDER BY count(*) DESC LIMIT 1")[0][0]
+    at.multiselect(key="regions").set_value([region]).run()
+    at.button(key="search").click().run()
+    assert not at.exception
+    results = next(d.value for d in at.dataframe if "candidate_id" in d.value.columns)
+    assert results["region"].str.startswith(region).all()
+
+
+def test_learner_advice_path_stays_within_the_budget(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/learner_advice.py")
+    assert not at.exception
+    at.selectbox(key="target_occupation").set_value("nurse responsible for general care").run()
+    at.slider(key="budget").set_value(10).run()
+    at.button(key="advise").click().run()
+    assert not at.exception
+    metrics = {m.label: int(m.value) for m in at.metric}
+    essential = query(demo_settings, """
+        SELECT count(*) FROM esco_occupation_skill os JOIN esco_occupation o
+        ON o.uri = os.occupation_uri WHERE o.preferred_label = ? AND
+        os.relation_type = 'essential'""", ["nurse responsible for general care"])[0][0]
+    assert metrics["Target skills"] == essential and metrics["Skill gap"] == essential
+    steps = [m.value for m in at.markdown if m.value.startswith("**Step ")]
+    assert steps, "a path is shown"
+    totals = [float(s.split("(total ")[1].split(")")[0]) for s in steps]
+    assert totals == sorted(totals) and totals[-1] <= 10
+
+
+def test_data_status_lists_sources_and_rejects(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/data_status.py")
+    assert not at.exception
+    sources = at.dataframe[0].value
+    assert {"regions", "vacancies", "candidates"} <= set(sources["pipeline"])
+    rejected = query(demo_settings, "SELECT count(*) FROM reject")[0][0]
+    assert rejected > 0  # the VDAB sample has navigation pages
+    assert any("names the record" in c.value for c in at.caption)

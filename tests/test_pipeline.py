@@ -3,12 +3,9 @@ in place, a killed run, bad files, and `skillmatch status` - with the real model
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,64 +15,17 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import LONG_AD, REPO, SHARED, VDAB_ROWS, make_project, nhs_lines, write_nhs
 
 from skillmatch.cli import main
-from skillmatch.settings import Settings, load_settings
+from skillmatch.settings import Settings
 
-SHARED = load_settings(REPO / "skillmatch.toml").data_root
-NHS = SHARED / "vacancies" / "nhs_jobs_2020_schemaorg.jsonl.gz"
-VDAB = SHARED / "vacancies" / "vdab_flanders_2025-10_sample.csv"
-VDAB_ROWS = 40
-LONG_AD = 3  # an NHS ad with a full text (short texts only fold when posted twice verbatim)
 TABLES = ("vacancy", "vacancy_skill", "vacancy_occupation", "vacancy_duplicate", "reject")
-
-
-def nhs_lines(n: int) -> list[str]:
-    with gzip.open(NHS, "rt", encoding="utf-8") as fh:
-        return [next(fh).rstrip("\n") for _ in range(n)]
-
-
-def write_nhs(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
 
 
 @pytest.fixture
 def project(tmp_path: Path, mini_settings: Settings) -> Settings:
-    """A data root with small real vacancy files, the real geo files and the mini ESCO; a
-    copy of the mini warehouse; the project's pipelines with a small candidate generator."""
-    root = tmp_path / "data"
-    (root / "vacancies").mkdir(parents=True)
-    for folder in ("geo", "labour_stats", "credentials"):
-        os.symlink(SHARED / folder, root / folder)
-    os.symlink(mini_settings.data_root / "esco", root / "esco")
-    lines = nhs_lines(12)
-    repost = json.loads(lines[LONG_AD])  # the same ad re-posted later under a new id
-    repost["_fileid"], repost["datePosted"] = "repost-1", "2020-12-30T10:50:17+0000"
-    write_nhs(root / "vacancies" / "nhs.jsonl.gz", [*lines, json.dumps(repost)])
-    with open(VDAB, encoding="utf-8", newline="") as fh:
-        records = list(csv.reader(fh))
-    with open(root / "vacancies" / "vdab.csv", "w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(records[:VDAB_ROWS + 1])  # header + the first real rows
-    pipelines = tmp_path / "pipelines"
-    shutil.copytree(REPO / "pipelines", pipelines)
-    sources = (REPO / "pipelines" / "sources.toml").read_text(encoding="utf-8")
-    sources = sources.replace("vacancies/nhs_jobs_2020_schemaorg.jsonl.gz",
-                              "vacancies/nhs.jsonl.gz")
-    sources = sources.replace("vacancies/vdab_flanders_2025-10_sample.csv", "vacancies/vdab.csv")
-    (pipelines / "sources.toml").write_text(sources, encoding="utf-8")  # ggz etc.: not run
-    config = (REPO / "pipelines" / "pipelines.toml").read_text(encoding="utf-8")
-    config = config.replace('sources_file = "project:pipelines/sources.toml"',
-                            f'sources_file = "{pipelines / "sources.toml"}"')
-    config = config.replace("generate = 100000", "generate = 300")
-    (pipelines / "pipelines.toml").write_text(config, encoding="utf-8")
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(mini_settings.warehouse, warehouse)
-    return load_settings(REPO / "skillmatch.toml", data_root=root, warehouse=warehouse,
-                         cache_dir=mini_settings.cache_dir, pipelines_dir=pipelines,
-                         search_model="all-MiniLM-L6-v2")
+    return make_project(tmp_path, mini_settings)
 
 
 def env(settings: Settings) -> dict[str, str]:

@@ -9,6 +9,7 @@ Every profile says `synthetic=True` in the data itself, so it can never pass for
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -140,8 +141,39 @@ def candidate_skill_rows(candidates: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def skill_supply_rows(candidates: pd.DataFrame, held: pd.DataFrame, declared: pd.DataFrame,
+                      teaches: pd.DataFrame) -> pd.DataFrame:
+    """Per region and skill: how many candidates hold it, by declaring it or through a
+    credential that teaches it (`teaches`: credential_id, skill_uri), each candidate once.
+    Stored at build time so the skill-gap figures need not join millions of holdings."""
+    via_credential = held.merge(teaches, on="credential_id")[["candidate_id", "skill_uri"]]
+    holdings = pd.concat([via_credential, declared[["candidate_id", "skill_uri"]]],
+                         ignore_index=True).drop_duplicates()
+    region = candidates.set_index("candidate_id")["region"]
+    holdings["region"] = holdings["candidate_id"].map(region).fillna("")
+    supply = holdings.groupby(["region", "skill_uri"], as_index=False).size()
+    return supply.rename(columns={"size": "holders"}).astype({"holders": "int64"})
+
+
 def unknown_credentials(candidates: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     """Held credentials that are not in the catalogue (to report, not to drop)."""
     held = candidate_credential_rows(candidates)
     known = set(catalogue["credential_id"].astype(str))
     return held[~held["credential_id"].isin(known)].reset_index(drop=True)
+
+
+def candidate_regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The regions candidates live in, with their NUTS 2 parents (a NUTS code's first four
+    characters) and how many candidates each holds: what a region filter can offer."""
+    return con.execute("""
+        WITH own AS (SELECT region, count(*) AS n FROM candidate WHERE region IS NOT NULL
+                     GROUP BY 1),
+             codes AS (SELECT region AS region_code, n FROM own
+                       UNION ALL
+                       SELECT left(region, 4), n FROM own r
+                       WHERE length(region) = 5 AND EXISTS (SELECT 1 FROM region g
+                             WHERE g.region_code = left(r.region, 4) AND g.level = 'nuts2'))
+        SELECT c.region_code, coalesce(any_value(g.name), c.region_code) AS name,
+               coalesce(any_value(g.level), '') AS level, sum(c.n)::BIGINT AS candidates
+        FROM codes c LEFT JOIN region g ON g.region_code = c.region_code
+        GROUP BY 1 ORDER BY level, region_code""").df()

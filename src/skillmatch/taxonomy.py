@@ -562,3 +562,12 @@ def skill_detail(con: duckdb.DuckDBPyConnection, uri: str) -> dict[str, Any] | N
         "related": related,
         "labels": labels,
     }
+
+
+def preferred_labels(con: duckdb.DuckDBPyConnection, concept_type: str) -> pd.DataFrame:
+    """uri and preferred_label of every skill or occupation, by label: what pickers offer."""
+    table = {"skill": "esco_skill", "occupation": "esco_occupation"}.get(concept_type)
+    if table is None:
+        raise ValueError("concept_type must be 'skill' or 'occupation'")
+    return con.execute(f"SELECT uri, preferred_label FROM {table} "
+                       "ORDER BY lower(preferred_label), uri").df()
