@@ -24,3 +24,4 @@ bench: setup
 	.venv/bin/python benchmarks/bench_taxonomy.py
 	.venv/bin/python benchmarks/bench_mapping.py
 	.venv/bin/python benchmarks/bench_pipeline.py
+	.venv/bin/python benchmarks/bench_app.py

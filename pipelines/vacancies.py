@@ -6,11 +6,11 @@ duplicate is the same ad and is counted on its canonical row)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pandas as pd
 
+from skillmatch.engine import Workspace
 from skillmatch.mapping import (
     OccupationLinker,
     SkillExtractor,
@@ -37,23 +37,21 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
                    fingerprint=repr(spec)) for name, spec in specs.items()]
 
 
-def link_occupations(vacancies: pd.DataFrame, linker: OccupationLinker, top_k: int,
-                     ctx: Context) -> pd.DataFrame:
-    """Ranked occupations per ad, from its title (its text picks the label language)."""
-    frames = []
-    step = 2000
-    started = time.perf_counter()
-    for start in range(0, len(vacancies), step):
-        part = vacancies.iloc[start:start + step]
-        hits = linker.link_many(part["title"].tolist(), top_k=top_k,
-                                texts=part["description"].tolist())
-        frames.append(occupation_rows(part["vacancy_id"].tolist(), hits, "vacancy_id"))
-        done = min(start + step, len(vacancies))
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        ctx.progress(f"  occupations: {done:,}/{len(vacancies):,} titles ({rate:,.1f}/s, "
-                     f"{(len(vacancies) - done) / rate:,.0f} s left)")
-    return pd.concat(frames, ignore_index=True) if frames else occupation_rows([], [],
-                                                                                "vacancy_id")
+def map_ads(ads: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
+    """One partition of canonical ads, in-process or on a Dask worker: ranked occupations
+    from the titles (their texts pick the label language), ESCO skills with evidence from
+    title + text. The mapping engine is built once per process."""
+    linker = ws.cached("linker", lambda: ws.build(OccupationLinker))
+    extractor = ws.cached("extractor", lambda: ws.build(SkillExtractor))
+    ids = ads["vacancy_id"].tolist()
+    hits = linker.link_many(ads["title"].tolist(), top_k=ws.params["occupations_per_vacancy"],
+                            texts=ads["description"].tolist())
+    texts = [f"{t}\n{d}" if d else t for t, d in zip(ads["title"], ads["description"],
+                                                      strict=True)]
+    matches = extract_documents(extractor, texts, ads["language"].tolist(),
+                                chunk=max(len(texts), 1))
+    return {"vacancy_occupation": occupation_rows(ids, hits, "vacancy_id"),
+            "vacancy_skill": skill_rows(ids, matches, "vacancy_id")}
 
 
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
@@ -65,8 +63,12 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     ads = vacancies[vacancies["is_canonical"]].drop(columns=["is_canonical", "canonical_id"])
     ads = ads.reset_index(drop=True)
 
-    linker = ctx.cached("linker", lambda: OccupationLinker(ctx.settings, ctx.con))
-    occupations = link_occupations(ads, linker, config.get("occupations_per_vacancy", 3), ctx)
+    mapped = ctx.engine.map_partitions(
+        map_ads, ads, ctx.workspace({"occupations_per_vacancy":
+                                     config.get("occupations_per_vacancy", 3)}),
+        partition_rows=config.get("chunk", 500), progress=ctx.progress, label="ads")
+    occupations = mapped.get("vacancy_occupation", occupation_rows([], [], "vacancy_id"))
+    skills = mapped.get("vacancy_skill", skill_rows([], [], "vacancy_id"))
     best = occupations[occupations["rank"] == 1].set_index("vacancy_id")
     for column, target in (("occupation_uri", "occupation_uri"),
                            ("occupation_label", "occupation_label"),
@@ -75,14 +77,6 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         ads[target] = best[column].reindex(ads["vacancy_id"]).to_numpy()
     ads["occupation_accepted"] = ads["occupation_accepted"].fillna(False).astype(bool)
     ads = infer_sector(ads, read_isco_sector(ctx.resolve(config["isco_sector"])))
-
-    extractor = ctx.cached("extractor", lambda: SkillExtractor(ctx.settings, ctx.con))
-    texts = [f"{t}\n{d}" if d else t for t, d in zip(ads["title"], ads["description"],
-                                                      strict=True)]
-    matches = extract_documents(extractor, texts, ads["language"].tolist(),
-                                chunk=config.get("chunk", 500), progress=ctx.progress,
-                                label="ads")
-    skills = skill_rows(ads["vacancy_id"].tolist(), matches, "vacancy_id")
     ads["skill_count"] = skills.groupby("vacancy_id").size().reindex(
         ads["vacancy_id"]).fillna(0).astype("int64").to_numpy()
     tables = {

@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +17,10 @@ from conftest import REPO
 
 from skillmatch.candidates import (
     candidate_credential_rows,
+    candidate_regions,
     candidate_skill_rows,
     generate_candidates,
+    skill_supply_rows,
     unknown_credentials,
 )
 from skillmatch.sources import SourceError
@@ -223,3 +226,33 @@ def test_generator_refuses_empty_inputs(catalogue: pd.DataFrame,
         generate_candidates(catalogue, occupations.iloc[:0], REGIONS, 10, seed=1)
     with pytest.raises(ValueError):
         generate_candidates(catalogue, occupations, [], 10, seed=1)
+
+
+def test_skill_supply_counts_each_holder_once_per_region() -> None:
+    """k1 holds s1 twice (declared and through c1) and s2 through c1; k2 holds s1 through c2;
+    k3 elsewhere declares s2. Unknown credentials teach nothing."""
+    candidates = pd.DataFrame({"candidate_id": ["k1", "k2", "k3"],
+                               "region": ["NL329", "NL329", "NL332"],
+                               "credentials": [["c1"], ["c2", "cX"], []],
+                               "declared_skills": [["s1"], [], ["s2"]]})
+    teaches = pd.DataFrame({"credential_id": ["c1", "c1", "c2"],
+                            "skill_uri": ["s1", "s2", "s1"]})
+    declared = candidate_skill_rows(candidates).rename(columns={"skill": "skill_uri"})
+    supply = skill_supply_rows(candidates, candidate_credential_rows(candidates), declared,
+                               teaches)
+    got = {(r.region, r.skill_uri): r.holders for r in supply.itertuples()}
+    assert got == {("NL329", "s1"): 2, ("NL329", "s2"): 1, ("NL332", "s2"): 1}
+
+
+def test_candidate_regions_add_their_nuts2_parents() -> None:
+    con = duckdb.connect(":memory:")
+    con.execute("""CREATE TABLE candidate AS SELECT * FROM (VALUES ('k1', 'NL329'),
+        ('k2', 'NL329'), ('k3', 'NL332'), ('k4', 'AM18')) t(candidate_id, region)""")
+    con.execute("""CREATE TABLE region AS SELECT * FROM (VALUES
+        ('NL32', 'Noord-Holland', 'nuts2'), ('NL33', 'Zuid-Holland', 'nuts2'),
+        ('NL329', 'Groot-Amsterdam', 'nuts3'), ('NL332', 'Agglomeratie Den Haag', 'nuts3'),
+        ('AM18', 'Groot Amsterdam', 'labour_market_region')) t(region_code, name, level)""")
+    regions = candidate_regions(con)
+    assert regions[["region_code", "level", "candidates"]].values.tolist() == [
+        ["AM18", "labour_market_region", 1], ["NL32", "nuts2", 2], ["NL33", "nuts2", 1],
+        ["NL329", "nuts3", 2], ["NL332", "nuts3", 1]]

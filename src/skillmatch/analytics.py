@@ -176,10 +176,11 @@ def shortage_by_sector(con: duckdb.DuckDBPyConnection, sectors: tuple[str, ...] 
 
 def _skill_demand(con: duckdb.DuckDBPyConnection, f: DemandFilter,
                   area: str = "'all'") -> pd.DataFrame:
-    """Per area and accepted skill: vacancies mentioning it and their summed shortage weight."""
+    """Per area and accepted skill: vacancies mentioning it and their summed shortage weight
+    (`vacancy_skill` has one row per vacancy and skill: the mapping merges repeats)."""
     sql, params = _weighted(f, con)
     return con.execute(sql + f"""
-        , mentions AS (SELECT DISTINCT vacancy_id, skill_uri FROM vacancy_skill WHERE accepted)
+        , mentions AS (SELECT vacancy_id, skill_uri FROM vacancy_skill WHERE accepted)
         SELECT {area} AS area, m.skill_uri, count(*) AS vacancies,
                sum(wv.weight) AS weighted_demand
         FROM mentions m JOIN wv USING (vacancy_id) GROUP BY 1, 2""", params).df()
@@ -315,34 +316,30 @@ def credential_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                           FROM credential_skill WHERE accepted GROUP BY 1""").df()
 
 
-def skill_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter, *, by: str | None = None,
-              holder_share: float = HOLDER_SHARE, top: int | None = None) -> pd.DataFrame:
-    """The gap index per area and skill (docs/gap_index.md): 100 x (demand share - supply
-    share), where demand share is the skill's part of the area's shortage-weighted skill
-    mentions and supply share mixes (by `holder_share`) its part of the area's candidate
-    holdings with its part of all credential-skill links. Positive = under-supplied.
-
-    by: None (the whole filter), 'region' (the filter's region level) or 'sector'.
-    top: keep the `top` highest gaps per area."""
+def _gap_numbers(con: duckdb.DuckDBPyConnection, f: DemandFilter, by: str | None,
+                 holder_share: float) -> pd.DataFrame:
+    """The gap index per area and skill (URIs only: labels are looked up for what is shown),
+    sorted by area, gap descending, then skill URI."""
     if by not in (None, "region", "sector"):
         raise ValueError("by must be None, 'region' or 'sector'")
     area_sql = {None: "'all'", "region": "wv.region", "sector": "wv.sector_code"}[by]
     demand = _skill_demand(con, f, area_sql)
     demand = demand[demand["area"].notna() & ~demand["area"].isin(["", "nan"])]
     supply = skill_supply(con, f.region_level if by == "region" else None)
-    if by != "region":  # sectors have no candidates of their own: everyone counts
-        supply = supply.assign(area=None).groupby("skill_uri", as_index=False)["holders"].sum()
-        gap = demand.merge(supply, on="skill_uri", how="left")
-    else:
+    if by == "region":
         gap = demand.merge(supply, on=["area", "skill_uri"], how="left")
-    gap = gap.merge(credential_coverage(con), on="skill_uri", how="left")
+        holder_totals = supply.groupby("area")["holders"].sum()
+    else:  # sectors have no candidates of their own: everyone counts
+        supply = supply.groupby("skill_uri", as_index=False)["holders"].sum()
+        gap = demand.merge(supply, on="skill_uri", how="left")
+        holder_totals = pd.Series(supply["holders"].sum(), index=gap["area"].unique())
+    coverage = credential_coverage(con)
+    gap = gap.merge(coverage, on="skill_uri", how="left")
     gap[["holders", "credentials"]] = gap[["holders", "credentials"]].fillna(0).astype("int64")
 
     demand_total = gap.groupby("area")["weighted_demand"].transform("sum")
-    holder_totals = (supply.groupby("area")["holders"].sum() if by == "region"
-                     else pd.Series({a: supply["holders"].sum() for a in gap["area"].unique()}))
     holder_total = gap["area"].map(holder_totals).fillna(0)
-    credential_links = float(credential_coverage(con)["credentials"].sum())
+    credential_links = float(coverage["credentials"].sum())
     holder_part = (gap["holders"] / holder_total.where(holder_total > 0)).fillna(0)
     credential_part = gap["credentials"] / credential_links if credential_links else 0.0
     # an area without candidates (or a catalogue without skills) leans on the other side alone
@@ -352,10 +349,24 @@ def skill_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter, *, by: str | None
     gap["demand_share_pct"] = gap["weighted_demand"] / demand_total * 100
     gap["supply_share_pct"] = (beta * holder_part + (1 - beta) * credential_part) * 100
     gap["gap_index"] = gap["demand_share_pct"] - gap["supply_share_pct"]
-    gap = gap.merge(_labels(con, gap["skill_uri"]), on="skill_uri", how="left")
-    gap = gap.sort_values(["area", "gap_index", "skill"], ascending=[True, False, True])
+    return gap.sort_values(["area", "gap_index", "skill_uri"],
+                           ascending=[True, False, True]).reset_index(drop=True)
+
+
+def skill_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter, *, by: str | None = None,
+              holder_share: float = HOLDER_SHARE, top: int | None = None) -> pd.DataFrame:
+    """The gap index per area and skill (docs/gap_index.md): 100 x (demand share - supply
+    share), where demand share is the skill's part of the area's shortage-weighted skill
+    mentions and supply share mixes (by `holder_share`) its part of the area's candidate
+    holdings with its part of all credential-skill links. Positive = under-supplied.
+
+    by: None (the whole filter), 'region' (the filter's region level) or 'sector'.
+    top: keep the `top` highest gaps per area."""
+    gap = _gap_numbers(con, f, by, holder_share)
     if top:
         gap = gap.groupby("area", sort=False).head(top)
+    gap = gap.merge(_labels(con, gap["skill_uri"]), on="skill_uri", how="left")
+    gap = gap.sort_values(["area", "gap_index", "skill"], ascending=[True, False, True])
     for column in ("weighted_demand", "demand_share_pct", "supply_share_pct", "gap_index"):
         gap[column] = gap[column].round(3)
     return gap[["area", "skill", "vacancies", "weighted_demand", "demand_share_pct", "holders",
@@ -369,7 +380,7 @@ def regional_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter,
     the mismatch (sum of the positive gap indexes: the part of the region's demand, in %, that
     its supply mix does not mirror; 0 = mirrors it exactly, 100 = no overlap) and the skill
     with the largest gap. What the choropleth colours."""
-    gap = skill_gap(con, f, by="region", holder_share=holder_share)
+    gap = _gap_numbers(con, f, "region", holder_share)
     columns = ["region_code", "name", "vacancies", "weighted_demand", "candidates",
                "mismatch_pct", "top_gap_skill"]
     if gap.empty:
@@ -377,7 +388,9 @@ def regional_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter,
     summary = gap.groupby("area").agg(
         weighted_demand=("weighted_demand", "sum"),
         mismatch_pct=("gap_index", lambda g: g.clip(lower=0).sum()),
-        top_gap_skill=("skill", "first"))
+        top_gap_uri=("skill_uri", "first"))
+    labels = _labels(con, summary["top_gap_uri"]).set_index("skill_uri")["skill"]
+    summary["top_gap_skill"] = summary["top_gap_uri"].map(labels)
     sql, params = _weighted(f, con)
     vacancies = con.execute(sql + " SELECT region AS area, count(*) AS vacancies FROM wv "
                             "GROUP BY 1", params).df().set_index("area")["vacancies"]

@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,14 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.War
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from skillmatch.encoding import ModelUnavailable
+    from skillmatch.engine import EngineError
     from skillmatch.pipeline import PipelineError
     from skillmatch.regions import RegionError
     from skillmatch.sources import SourceError
     from skillmatch.taxonomy import EscoExportError
 
     return (*EXPECTED_ERRORS, EscoExportError, ModelUnavailable, PipelineError, SourceError,
-            RegionError)
+            RegionError, EngineError)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -384,14 +386,46 @@ def pipeline_list(ctx: click.Context) -> None:
 
 
 def _run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | None,
-         force: bool) -> None:
+         force: bool, engine: object = None) -> None:
     from skillmatch.pipeline import run_pipeline
 
     def say(message: str) -> None:
         click.echo(message, err=True)
 
-    for summary in run_pipeline(_settings(ctx), name, list(sources) or None, limit, force, say):
+    for summary in run_pipeline(_settings(ctx), name, list(sources) or None, limit, force, say,
+                                engine):
         click.echo(summary.line())
+
+
+def engine_options(command: Callable) -> Callable:
+    """--engine, --workers, --scheduler: where the embedding-bound stages run."""
+    for option in reversed([
+        click.option("--engine", type=click.Choice(["in-process", "dask"]),
+                     help="Where skills and occupations are mapped (default: the `engine` "
+                          "setting, in-process)."),
+        click.option("--workers", type=int, help="Dask: local single-threaded worker "
+                                                 "processes (default: `dask_workers`)."),
+        click.option("--scheduler", help="Dask: address of a running scheduler (a real "
+                                         "cluster) instead of a local one."),
+    ]):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def _engine(ctx: click.Context, name: str | None, workers: int | None,
+            scheduler: str | None) -> Iterator[object]:
+    from skillmatch.engine import make_engine
+
+    if scheduler or workers:
+        name = name or "dask"
+    engine = make_engine(_settings(ctx), name, workers=workers, scheduler=scheduler)
+    if engine.name == "dask":
+        click.echo(f"engine: dask, {engine.workers} worker(s)", err=True)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 @pipeline.command("run")
@@ -400,12 +434,15 @@ def _run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | N
 @click.option("--limit", type=int, help="Only the first N records of each source (a quick "
               "look; recorded with the run).")
 @click.option("--force", is_flag=True, help="Run even if the input is unchanged.")
+@engine_options
 @click.pass_context
 @friendly
 def pipeline_run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | None,
-                 force: bool) -> None:
+                 force: bool, engine: str | None, workers: int | None,
+                 scheduler: str | None) -> None:
     """Run one pipeline: each source in one transaction with its run record."""
-    _run(ctx, name, sources, limit, force)
+    with _engine(ctx, engine, workers, scheduler) as running:
+        _run(ctx, name, sources, limit, force, running)
 
 
 # ------------------------------------------------------------------------------ build & app
@@ -415,10 +452,12 @@ def pipeline_run(ctx: click.Context, name: str, sources: tuple[str, ...], limit:
               help="Reload ESCO even if the warehouse has it.")
 @click.option("--limit", type=int, help="Only the first N records of each source.")
 @click.option("--only", "only", multiple=True, help="Only these pipelines (repeatable).")
+@engine_options
 @click.pass_context
 @friendly
 def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: int | None,
-          only: tuple[str, ...]) -> None:
+          only: tuple[str, ...], engine: str | None, workers: int | None,
+          scheduler: str | None) -> None:
     """Build the whole warehouse from the data root (what the README's main command runs):
     ESCO, its label index, then every pipeline in order. Unchanged inputs are skipped."""
     from skillmatch.pipeline import build_order
@@ -431,9 +470,35 @@ def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: in
         ctx.invoke(taxonomy_load)
     if not skip_index:
         ctx.invoke(taxonomy_index)
-    for name in build_order(settings):
-        if not only or name in only:
-            _run(ctx, name, (), limit, False)
+    with _engine(ctx, engine, workers, scheduler) as running:
+        for name in build_order(settings):
+            if not only or name in only:
+                _run(ctx, name, (), limit, False, running)
+
+
+@main.command("bench")
+@click.option("--only", "only", multiple=True,
+              type=click.Choice(["mapping", "pipeline", "app", "scale", "dask"]),
+              help="Only these benchmarks (repeatable; default: all, in that order).")
+@click.option("--quick", is_flag=True, help="Smaller inputs: minutes instead of hours.")
+@click.option("--summary-only", is_flag=True, help="Only rewrite the summary from the results.")
+@click.pass_context
+def bench(ctx: click.Context, only: tuple[str, ...], quick: bool, summary_only: bool) -> None:
+    """The performance suite: run the benchmark scripts (benchmarks/), then write
+    benchmarks/results/summary.md from their JSON results."""
+    from skillmatch import benchsuite
+
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
+    if not benchmarks.is_dir():
+        raise click.ClickException("the benchmarks/ folder is not here: run from a checkout")
+    failed = [] if summary_only else benchsuite.run(
+        benchmarks, list(only) or list(benchsuite.SUITE), quick, click.echo)
+    summary = benchmarks / "results" / "summary.md"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(benchsuite.summary(summary.parent), encoding="utf-8")
+    click.echo(f"summary: {summary}")
+    if failed:
+        raise click.ClickException(f"failed: {', '.join(failed)}")
 
 
 @main.command()

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from skillmatch import warehouse
+from skillmatch.engine import DaskEngine, InProcessEngine, Workspace
 from skillmatch.settings import Settings
 from skillmatch.sources import Staged
 
@@ -72,7 +73,12 @@ class Context:
     con: duckdb.DuckDBPyConnection
     limit: int | None = None
     progress: Progress = print
+    engine: InProcessEngine | DaskEngine = field(default_factory=InProcessEngine)
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def workspace(self, params: dict[str, Any] | None = None) -> Workspace:
+        """What a partition step gets from this run (see `skillmatch.engine`)."""
+        return Workspace(self.settings, dict(params or {}), _con=self.con)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -232,15 +238,17 @@ def run_source(settings: Settings, pipeline: str, source: Source,
 
 def run_pipeline(settings: Settings, name: str, only: list[str] | None = None,
                  limit: int | None = None, force: bool = False,
-                 progress: Progress = print) -> Iterator[RunSummary]:
-    """Run every source of one pipeline (or the named ones), each in its own transaction."""
+                 progress: Progress = print,
+                 engine: InProcessEngine | DaskEngine | None = None) -> Iterator[RunSummary]:
+    """Run every source of one pipeline (or the named ones), each in its own transaction;
+    the embedding-bound stages run on `engine` (in-process by default)."""
     module = load_definition(settings, name)
     con = warehouse.connect(settings.warehouse)
     try:
         if not warehouse.table_exists(con, "esco_skill"):
             raise warehouse.WarehouseMissing(
                 f"{settings.warehouse} has no ESCO taxonomy: run `skillmatch taxonomy load`")
-        context = Context(settings, con, limit, progress)
+        context = Context(settings, con, limit, progress, engine or InProcessEngine())
         config = pipeline_config(settings).get(name, {})
         sources = module.sources(context, config)
         unknown = set(only or []) - {s.name for s in sources}

@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import shapely
@@ -263,10 +262,3 @@ def region_table(index: RegionIndex, countries: tuple[str, ...] = TABLE_COUNTRIE
     table = pd.concat(parts, ignore_index=True)
     return table.astype({c: "str" for c in table.columns})
 
-
-def region_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> pd.DataFrame:
-    """region_code, name and level of the given codes (those the region table knows), for
-    pickers and labels."""
-    return con.execute("""SELECT DISTINCT region_code, name, level FROM region
-                          WHERE region_code IN (SELECT unnest(?)) ORDER BY region_code""",
-                       [list(codes)]).df()

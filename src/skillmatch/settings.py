@@ -18,6 +18,7 @@ from typing import Any
 CONFIG_FILENAME = "skillmatch.toml"
 ENV_PREFIX = "SKILLMATCH_"
 PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config",
+               "dask_shared_dir",
                "pipelines_dir")
 
 
@@ -83,6 +84,11 @@ class Settings:
     search_min_score: float = 0.25
     occupation_accept_threshold: float = 0.6
     mapping_ensemble: bool = False
+    engine: str = "in-process"
+    dask_scheduler: str = ""
+    dask_workers: int = 2
+    dask_threads_per_worker: int = 1
+    dask_shared_dir: Path = Path("data/cache/dask")
     models: dict[str, ModelSpec] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     config_file: Path | None = None
 
