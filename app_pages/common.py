@@ -98,6 +98,12 @@ def _cached(name: str, version: str, args: tuple, kwargs: tuple) -> Any:
         return function(con, *args, **dict(kwargs))
 
 
+def choices(concept_type: str) -> dict[str, str]:
+    """Preferred label -> URI of every skill or occupation, for pickers."""
+    labels = cached(taxonomy.preferred_labels, concept_type)
+    return dict(zip(labels["preferred_label"], labels["uri"], strict=False))
+
+
 @st.cache_resource(show_spinner="Loading candidate profiles…", max_entries=2)
 def talent_index(version: str) -> matching.TalentIndex:
     with connection() as con:

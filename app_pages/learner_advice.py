@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from skillmatch import matching, recommend, taxonomy
+from skillmatch import matching, recommend
 
 st.title("Learner advice")
 st.caption("For study advisers and learners: what is missing for a target occupation or "
@@ -18,10 +18,8 @@ catalogue = common.cached(recommend.load_catalogue)
 credentials = catalogue.credentials
 credential_label = {r.credential_id: f"{r.title} — {r.provider} ({r.ects:g} ECTS)"
                     for r in credentials.itertuples()}
-skills = common.cached(taxonomy.preferred_labels, "skill")
-skill_of = dict(zip(skills["preferred_label"], skills["uri"], strict=False))
-occupations = common.cached(taxonomy.preferred_labels, "occupation")
-occupation_of = dict(zip(occupations["preferred_label"], occupations["uri"], strict=False))
+skill_of = common.choices("skill")
+occupation_of = common.choices("occupation")
 
 st.subheader("1. The learner's profile")
 left, right = st.columns(2)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from skillmatch import matching, recommend, taxonomy
+from skillmatch import matching, recommend
 from skillmatch.candidates import candidate_regions
 
 st.title("Talent search")
@@ -38,10 +38,8 @@ if mode == "A vacancy text":
                  for m in found]).drop_duplicates("skill")
             st.session_state.pop("results", None)
 else:
-    occupations = common.cached(taxonomy.preferred_labels, "occupation")
-    skills = common.cached(taxonomy.preferred_labels, "skill")
-    occupation_of = dict(zip(occupations["preferred_label"], occupations["uri"], strict=False))
-    skill_of = dict(zip(skills["preferred_label"], skills["uri"], strict=False))
+    occupation_of = common.choices("occupation")
+    skill_of = common.choices("skill")
     left, right = st.columns(2)
     occupation = left.selectbox("ESCO occupation", list(occupation_of), index=None,
                                 key="occupation", placeholder="type to search occupations")
@@ -115,9 +113,9 @@ if results.empty:
     st.stop()
 
 index = common.talent_index(version)
-occupations = common.cached(taxonomy.preferred_labels, "occupation").set_index("uri")
+label_of = {uri: label for label, uri in common.choices("occupation").items()}
 shown = results.assign(
-    current_occupation=results["current_occupation"].map(occupations["preferred_label"])
+    current_occupation=results["current_occupation"].map(label_of)
     .fillna(results["current_occupation"]),
     essential=results["essential_matched"].astype(str) + " / "
     + results["essential_total"].astype(str),

@@ -31,8 +31,7 @@ WARM_UP = 40
 def map_ads():
     spec = importlib.util.spec_from_file_location("vacancies_pipeline",
                                                   REPO / "pipelines" / "vacancies.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["vacancies_pipeline"] = module  # Dask pickles the step by module name
+    module = importlib.util.module_from_spec(spec)  # not in sys.modules: pickled by value
     spec.loader.exec_module(module)
     return module.map_ads
 

@@ -53,10 +53,13 @@ def build_scaled(base: Path, target: Path, n: int, seed: int = 7) -> dict:
         SELECT vacancy_id AS original, k, vacancy_id || '~' || k AS vacancy_id
         FROM base.vacancy, range({copies}) r(k)
         ORDER BY hash(vacancy_id, k, {seed}) LIMIT {n}""")
-    con.execute("""CREATE TABLE vacancy AS SELECT v.* REPLACE (p.vacancy_id AS vacancy_id)
+    # long texts (ad text, raw record, evidence sentences) are left out of the copies: no
+    # dashboard query reads them, and 1M copies would take tens of GB
+    con.execute("""CREATE TABLE vacancy AS SELECT v.* REPLACE (p.vacancy_id AS vacancy_id,
+                   NULL AS description, NULL AS record)
                    FROM base.vacancy v JOIN pick p ON p.original = v.vacancy_id""")
     con.execute("""CREATE TABLE vacancy_skill AS
-                   SELECT s.* REPLACE (p.vacancy_id AS vacancy_id)
+                   SELECT s.* REPLACE (p.vacancy_id AS vacancy_id, NULL AS evidence)
                    FROM base.vacancy_skill s JOIN pick p ON p.original = s.vacancy_id""")
     catalogue = con.execute("SELECT credential_id, stackable_with, times_issued "
                             "FROM credential ORDER BY 1").df()

@@ -146,6 +146,29 @@ def test_talent_search_from_an_occupation_with_a_region(demo_settings, env_for) 
     assert results["region"].str.startswith(region).all()
 
 
+def test_module_planner_proposes_uncovered_bundles(demo_settings, env_for) -> None:
+    env_for(demo_settings)
+    at = open_page("app_pages/module_planner.py")
+    assert not at.exception
+    at.checkbox(key="by_meaning").uncheck().run()
+    at.button(key="propose").click().run()
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert summary["rank"].tolist() == list(range(1, len(summary) + 1))
+    assert summary["score"].is_monotonic_decreasing
+    assert summary["suggested_ects"].between(3, 30).all()
+    taught = {r[0] for r in query(demo_settings, "SELECT DISTINCT skill_uri FROM "
+                                                 "credential_skill WHERE accepted")}
+    bundle = next(d.value for d in at.dataframe if "skill_uri" not in d.value.columns
+                  and "credentials" in d.value.columns)
+    assert (bundle["credentials"] == 0).all()  # uncovered by default
+    labels = {r[0] for r in query(demo_settings, "SELECT preferred_label FROM esco_skill "
+                                                 "WHERE uri IN (SELECT unnest(?))",
+                                  [sorted(taught)])}
+    assert not set(bundle["skill"]) & labels
+    assert any(e.label.startswith("Proposed module 1:") for e in at.expander)
+
+
 def test_learner_advice_path_stays_within_the_budget(demo_settings, env_for) -> None:
     env_for(demo_settings)
     at = open_page("app_pages/learner_advice.py")

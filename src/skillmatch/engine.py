@@ -188,7 +188,6 @@ class DaskEngine:
         """The ESCO tables (and the esco_concept view over them) as a DuckDB file workers can
         open. One per taxonomy load, kept in the shared folder: later runs reuse it, and so
         do the mapping engines workers built over it."""
-        home = con.execute("SELECT current_database()").fetchone()[0]
         loaded = con.execute("SELECT max(loaded_at) FROM esco_release").fetchone()[0]
         key = hashlib.sha256(f"{self.settings.warehouse}|{loaded}".encode()).hexdigest()[:16]
         path = self.shared_dir / f"taxonomy-{key}.duckdb"
@@ -201,19 +200,18 @@ class DaskEngine:
         view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'esco_concept' "
                            "AND database_name = current_database()").fetchone()
         partial = path.with_suffix(f".{uuid.uuid4().hex[:8]}.partial")
-        con.execute(f"ATTACH '{partial}' AS skillmatch_snapshot")
+        # through Arrow: works whether `con` is read-only or holds the write lock
+        snap = duckdb.connect(str(partial))
         try:
             for table in tables:
-                con.execute(f"CREATE TABLE skillmatch_snapshot.{table} AS "
-                            f"SELECT * FROM {table}")
+                rows = con.execute(f"SELECT * FROM {table}").to_arrow_table()
+                snap.register("rows", rows)
+                snap.execute(f"CREATE TABLE {table} AS SELECT * FROM rows")
+                snap.unregister("rows")
             if view:
-                con.execute("USE skillmatch_snapshot")
-                try:
-                    con.execute(view[0])
-                finally:
-                    con.execute(f'USE "{home}"')
+                snap.execute(view[0])
         finally:
-            con.execute("DETACH skillmatch_snapshot")
+            snap.close()
         partial.replace(path)  # whole or not at all
         return path
 
@@ -242,6 +240,7 @@ class DaskEngine:
                 try:
                     result = future.result()
                 except Exception as exc:  # a worker error: name it, keep the warehouse as is
+                    self.client.cancel(futures)
                     raise EngineError(f"a partition failed on a Dask worker: {exc}") from exc
                 rows += int(result["rows"].sum())
                 _report(progress, label, count, len(parts), rows, started)
