@@ -51,7 +51,7 @@ if not proposals:
     st.stop()
 
 summary = pd.DataFrame([p.summary() for p in proposals])
-st.subheader(f"{len(proposals)} proposed modules")
+st.subheader(f"{len(proposals)} proposed module{'s' if len(proposals) > 1 else ''}")
 st.dataframe(summary, hide_index=True, width="stretch",
              column_config={"nearest_similarity": st.column_config.ProgressColumn(
                  "overlap with nearest credential", min_value=0.0, max_value=1.0,

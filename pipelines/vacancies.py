@@ -2,7 +2,8 @@
 near-duplicates folded -> occupation (with ISCO group) -> sector -> ESCO skills with evidence.
 
 Steps are the library's plain DataFrame functions; only canonical ads are mapped (a folded
-duplicate is the same ad and is counted on its canonical row)."""
+duplicate is the same ad and is counted on its canonical row). The mapping stage (`map_ads`)
+runs per partition on the run's engine: in-process, or on Dask workers (`--engine dask`)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import make_project
-from test_pipeline import TABLES, query, snapshot
+from test_pipeline import TABLES, cli, query, snapshot
 
 from skillmatch.engine import (
     DaskEngine,
@@ -104,3 +104,12 @@ def test_vacancies_pipeline_gives_the_same_warehouse_on_dask(tmp_path: Path, min
     rejected = "SELECT source, record, reason FROM reject ORDER BY ALL"
     assert query(project, rejected) == query(other, rejected)
     assert query(other, "SELECT count(*) FROM vacancy_skill")[0][0] > 30
+
+
+def test_cli_runs_a_pipeline_on_a_local_dask_cluster(tmp_path: Path, mini_settings) -> None:
+    project = make_project(tmp_path, mini_settings)
+    code, out = cli(project, "pipeline", "run", "regions", "--engine", "dask", "--workers", "1")
+    assert code == 0, out
+    assert "engine: dask, 1 worker(s)" in out and "regions/geo: read" in out
+    code, out = cli(project, "pipeline", "run", "regions", "--engine", "spark")
+    assert code != 0 and "spark" in out
