@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -124,7 +125,7 @@ def module_proposals(version: str, flt: DemandFilter, n: int, min_vacancies: int
     embed = None
     if by_meaning:
         encoder = get_encoder(settings(), settings().english_model)
-        embed = lambda labels: encoder.embed(labels, kind="document")  # noqa: E731
+        embed = functools.partial(encoder.embed, kind="document")
     with connection() as con:
         return planning.propose_modules(con, flt, n=n, min_vacancies=min_vacancies,
                                         max_credentials=max_credentials, embed=embed)

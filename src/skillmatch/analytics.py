@@ -201,7 +201,8 @@ def top_skills(con: duckdb.DuckDBPyConnection, f: DemandFilter, n: int = 20,
                skill_type: str | None = None) -> pd.DataFrame:
     """The most demanded skills: vacancies mentioning them (accepted mappings), the same
     weighted by sector shortage, and whether ESCO lists them as green or digital."""
-    total = key_figures(con, f)["vacancies"]
+    where, params = f.where()
+    total = con.execute(f"SELECT count(*) FROM vacancy v WHERE {where}", params).fetchone()[0]
     demand = _skill_demand(con, f)
     demand = demand.merge(_labels(con, demand["skill_uri"]), on="skill_uri", how="left")
     if skill_type:
