@@ -22,6 +22,4 @@ lint: setup
 
 bench: setup
 	.venv/bin/python benchmarks/bench_taxonomy.py
-	.venv/bin/python benchmarks/bench_mapping.py
-	.venv/bin/python benchmarks/bench_pipeline.py
-	.venv/bin/python benchmarks/bench_app.py
+	.venv/bin/skillmatch bench

@@ -40,6 +40,7 @@ def build_scaled(base: Path, target: Path, n: int, seed: int = 7) -> dict:
     started = time.perf_counter()
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{base}' AS base (READ_ONLY)")
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'base' "
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/skillmatch-scale"))
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks/results/scale.json")
+    parser.add_argument("--keep", action="store_true", help="Keep the scaled warehouses.")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -172,7 +174,8 @@ def main() -> None:
               f"{measured['talent_index_load_s']} s, search p50 "
               f"{measured['talent_search_p50_ms']} / p95 {measured['talent_search_p95_ms']} ms;"
               f" peak RSS {measured['peak_rss_gb']} GB", flush=True)
-        target.unlink(missing_ok=True)
+        if not args.keep:
+            target.unlink(missing_ok=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(f"written {args.output}")

@@ -77,11 +77,18 @@ def _weighted(f: DemandFilter, con: duckdb.DuckDBPyConnection) -> tuple[str, lis
                  WHERE sector_level = 'section' AND shortage_weight IS NOT NULL)
         , first_sw AS (SELECT sector_code, arg_min(shortage_weight, quarter) AS w
                        FROM sw GROUP BY 1)
+        , pairs AS (SELECT DISTINCT sector_code, quarter FROM fv)
+        , pair_weight AS (  -- per (sector, quarter), not per vacancy: a few hundred rows
+            SELECT p.sector_code, p.quarter,
+                   coalesce(sw.shortage_weight, first_sw.w, 1.0) AS weight
+            FROM pairs p ASOF LEFT JOIN sw ON p.sector_code = sw.sector_code
+                                          AND p.quarter >= sw.quarter
+            LEFT JOIN first_sw ON first_sw.sector_code = p.sector_code)
         , wv AS (
-            SELECT fv.*, coalesce(sw.shortage_weight, first_sw.w, 1.0) AS weight
-            FROM fv ASOF LEFT JOIN sw ON fv.sector_code = sw.sector_code
-                                     AND fv.quarter >= sw.quarter
-            LEFT JOIN first_sw ON first_sw.sector_code = fv.sector_code)""", params
+            SELECT fv.*, coalesce(pw.weight, 1.0) AS weight
+            FROM fv LEFT JOIN pair_weight pw
+              ON pw.sector_code IS NOT DISTINCT FROM fv.sector_code
+             AND pw.quarter IS NOT DISTINCT FROM fv.quarter)""", params
 
 
 def vacancy_weights(con: duckdb.DuckDBPyConnection, f: DemandFilter) -> pd.DataFrame:
@@ -295,63 +302,80 @@ def collection_shares(con: duckdb.DuckDBPyConnection, f: DemandFilter) -> pd.Dat
         [*params, list(COLLECTIONS), list(COLLECTIONS)]).df()
 
 
+def _supply_sql(con: duckdb.DuckDBPyConnection, region_level: str | None) -> str:
+    """SQL for (area, skill_uri, holders); see `skill_supply`."""
+    if not table_exists(con, "skill_supply") or region_level == "labour_market_region":
+        return ("SELECT NULL::VARCHAR AS area, NULL::VARCHAR AS skill_uri, "
+                "0::BIGINT AS holders WHERE FALSE")
+    area = {None: "'all'", "nuts3": "region", "nuts2": "left(region, 4)"}[region_level]
+    return (f"SELECT {area} AS area, skill_uri, sum(holders)::BIGINT AS holders "
+            "FROM skill_supply GROUP BY 1, 2")
+
+
 def skill_supply(con: duckdb.DuckDBPyConnection, region_level: str | None) -> pd.DataFrame:
     """Per area and skill: candidates holding it (declared, or through a credential that
     teaches it), from the `skill_supply` table the candidates pipeline stores. Candidates live
     in NUTS 3 regions, so area is that code at `region_level` ('nuts2' = its first four
     characters), or 'all' for None; labour-market regions do not nest in NUTS, so there no
     area has holders and supply is the credential catalogue alone."""
-    if not table_exists(con, "skill_supply") or region_level == "labour_market_region":
-        return pd.DataFrame({"area": pd.Series(dtype=str), "skill_uri": pd.Series(dtype=str),
-                             "holders": pd.Series(dtype="int64")})
-    area = {None: "'all'", "nuts3": "region", "nuts2": "left(region, 4)"}[region_level]
-    return con.execute(f"""SELECT {area} AS area, skill_uri, sum(holders)::BIGINT AS holders
-                           FROM skill_supply GROUP BY 1, 2""").df()
+    return con.execute(_supply_sql(con, region_level)).df()
+
+
+def _coverage_sql(con: duckdb.DuckDBPyConnection) -> str:
+    if not table_exists(con, "credential_skill"):
+        return "SELECT NULL::VARCHAR AS skill_uri, 0::BIGINT AS credentials WHERE FALSE"
+    return ("SELECT skill_uri, count(DISTINCT credential_id) AS credentials "
+            "FROM credential_skill WHERE accepted GROUP BY 1")
 
 
 def credential_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per skill: how many credentials teach it (accepted mappings)."""
-    if not table_exists(con, "credential_skill"):
-        return pd.DataFrame(columns=["skill_uri", "credentials"])
-    return con.execute("""SELECT skill_uri, count(DISTINCT credential_id) AS credentials
-                          FROM credential_skill WHERE accepted GROUP BY 1""").df()
+    return con.execute(_coverage_sql(con)).df()
 
 
 def _gap_numbers(con: duckdb.DuckDBPyConnection, f: DemandFilter, by: str | None,
                  holder_share: float) -> pd.DataFrame:
     """The gap index per area and skill (URIs only: labels are looked up for what is shown),
-    sorted by area, gap descending, then skill URI."""
+    sorted by area, gap descending, then skill URI. One query: at a million vacancies the
+    per-skill demand is tens of millions of mention rows."""
     if by not in (None, "region", "sector"):
         raise ValueError("by must be None, 'region' or 'sector'")
-    area_sql = {None: "'all'", "region": "wv.region", "sector": "wv.sector_code"}[by]
-    demand = _skill_demand(con, f, area_sql)
-    demand = demand[demand["area"].notna() & ~demand["area"].isin(["", "nan"])]
-    supply = skill_supply(con, f.region_level if by == "region" else None)
-    if by == "region":
-        gap = demand.merge(supply, on=["area", "skill_uri"], how="left")
-        holder_totals = supply.groupby("area")["holders"].sum()
-    else:  # sectors have no candidates of their own: everyone counts
-        supply = supply.groupby("skill_uri", as_index=False)["holders"].sum()
-        gap = demand.merge(supply, on="skill_uri", how="left")
-        holder_totals = pd.Series(supply["holders"].sum(), index=gap["area"].unique())
-    coverage = credential_coverage(con)
-    gap = gap.merge(coverage, on="skill_uri", how="left")
-    gap[["holders", "credentials"]] = gap[["holders", "credentials"]].fillna(0).astype("int64")
-
-    demand_total = gap.groupby("area")["weighted_demand"].transform("sum")
-    holder_total = gap["area"].map(holder_totals).fillna(0)
-    credential_links = float(coverage["credentials"].sum())
-    holder_part = (gap["holders"] / holder_total.where(holder_total > 0)).fillna(0)
-    credential_part = gap["credentials"] / credential_links if credential_links else 0.0
-    # an area without candidates (or a catalogue without skills) leans on the other side alone
-    beta = pd.Series(holder_share, index=gap.index).where(holder_total > 0, 0.0)
-    if not credential_links:
-        beta = beta.where(holder_total == 0, 1.0)
-    gap["demand_share_pct"] = gap["weighted_demand"] / demand_total * 100
-    gap["supply_share_pct"] = (beta * holder_part + (1 - beta) * credential_part) * 100
-    gap["gap_index"] = gap["demand_share_pct"] - gap["supply_share_pct"]
-    return gap.sort_values(["area", "gap_index", "skill_uri"],
-                           ascending=[True, False, True]).reset_index(drop=True)
+    area = {None: "'all'", "region": "wv.region", "sector": "wv.sector_code"}[by]
+    # sectors (and the whole selection) have no candidates of their own: everyone counts
+    supply_area = "d.area" if by == "region" else "'all'"
+    sql, params = _weighted(f, con)
+    return con.execute(sql + f"""
+        , demand AS (
+            SELECT {area} AS area, m.skill_uri, count(*) AS vacancies,
+                   sum(wv.weight) AS weighted_demand
+            FROM vacancy_skill m JOIN wv USING (vacancy_id)
+            WHERE m.accepted AND coalesce({area}, '') NOT IN ('', 'nan') GROUP BY 1, 2)
+        , supply AS ({_supply_sql(con, f.region_level if by == "region" else None)})
+        , holder_total AS (SELECT area, sum(holders) AS total FROM supply GROUP BY 1)
+        , coverage AS ({_coverage_sql(con)})
+        , links AS (SELECT coalesce(sum(credentials), 0) AS total FROM coverage)
+        , parts AS (
+            SELECT d.*, coalesce(s.holders, 0)::BIGINT AS holders,
+                   coalesce(c.credentials, 0)::BIGINT AS credentials,
+                   d.weighted_demand * 100.0
+                       / sum(d.weighted_demand) OVER (PARTITION BY d.area) AS demand_share_pct,
+                   coalesce(s.holders / nullif(h.total, 0), 0) AS holder_part,
+                   coalesce(c.credentials / nullif(l.total, 0), 0) AS credential_part,
+                   -- an area without candidates (or a catalogue without skills) leans on
+                   -- the other side alone
+                   CASE WHEN coalesce(h.total, 0) = 0 THEN 0.0
+                        WHEN l.total = 0 THEN 1.0 ELSE ? END AS beta
+            FROM demand d CROSS JOIN links l
+            LEFT JOIN supply s ON s.area = {supply_area} AND s.skill_uri = d.skill_uri
+            LEFT JOIN holder_total h ON h.area = {supply_area}
+            LEFT JOIN coverage c ON c.skill_uri = d.skill_uri)
+        SELECT area, skill_uri, vacancies, weighted_demand, holders, credentials,
+               demand_share_pct,
+               (beta * holder_part + (1 - beta) * credential_part) * 100 AS supply_share_pct,
+               demand_share_pct
+                   - (beta * holder_part + (1 - beta) * credential_part) * 100 AS gap_index
+        FROM parts ORDER BY area, gap_index DESC, skill_uri""",
+        [*params, holder_share]).df()
 
 
 def skill_gap(con: duckdb.DuckDBPyConnection, f: DemandFilter, *, by: str | None = None,
