@@ -174,7 +174,7 @@ class DaskEngine:
             else:
                 self.cluster = LocalCluster(
                     n_workers=max(1, int(workers or 2)), threads_per_worker=self.threads,
-                    processes=True, host="127.0.0.1", dashboard_address=None,
+                    processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
                     silence_logs=40)
                 self.client = Client(self.cluster)
         except OSError as exc:
