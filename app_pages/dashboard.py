@@ -27,11 +27,11 @@ with st.sidebar:
     labels = {r.region_code: f"{r.name} ({r.region_code}) · {r.vacancies:,}"
               for r in regions.itertuples()}
     chosen_regions = st.multiselect("Regions", list(labels), format_func=labels.get,
-                                    key="regions", placeholder="all regions")
+                                    key="dash_regions", placeholder="all regions")
     sectors = {r.sector_code: f"{r.sector_code} {r.name} · {r.vacancies:,}"
                for r in options["sectors"].itertuples()}
     chosen_sectors = st.multiselect("Sector (SBI section)", list(sectors),
-                                    format_func=sectors.get, key="sectors",
+                                    format_func=sectors.get, key="dash_sectors",
                                     placeholder="all sectors")
     isco = {r.code: f"{r.code} {r.name}" for r in options["isco_groups"].itertuples()}
     chosen_isco = st.multiselect("Occupation group (ISCO major)", list(isco),

@@ -20,11 +20,11 @@ options = common.cached(analytics.filter_options)
 left, middle, right = st.columns(3)
 sectors = {r.sector_code: f"{r.sector_code} {r.name}" for r in options["sectors"].itertuples()}
 chosen_sectors = left.multiselect("Sector", list(sectors), format_func=sectors.get,
-                                  key="sectors", placeholder="all sectors")
+                                  key="plan_sectors", placeholder="all sectors")
 regions = options["regions"]["nuts2"]
 region_names = {r.region_code: f"{r.name} ({r.region_code})" for r in regions.itertuples()}
 chosen_regions = middle.multiselect("Region (NUTS 2)", list(region_names),
-                                    format_func=region_names.get, key="regions",
+                                    format_func=region_names.get, key="plan_regions",
                                     placeholder="all regions")
 n = right.number_input("Proposals", 1, 30, 8, key="n")
 left, middle, right = st.columns(3)

@@ -96,8 +96,8 @@ regions = common.cached(candidate_regions)
 labels = {r.region_code: f"{r.name} ({r.region_code}, {r.level.upper()}) · "
                          f"{r.candidates:,} candidates" for r in regions.itertuples()}
 left, right = st.columns([3, 1])
-chosen = left.multiselect("Region", list(labels), format_func=labels.get, key="regions",
-                          placeholder="all regions")
+chosen = left.multiselect("Region", list(labels), format_func=labels.get,
+                          key="talent_regions", placeholder="all regions")
 top_k = right.number_input("Show", 5, 100, 20, step=5, key="top_k")
 
 if st.button("Search candidates", key="search", type="primary"):

@@ -99,7 +99,7 @@ def test_dashboard_figures_follow_the_filters(demo_settings, env_for) -> None:
     readings = [c.value for c in at.caption if c.value.startswith("**Reading:**")]
     assert len(readings) >= 6  # every chart says what it shows
     assert {b.label for b in at.get("download_button")} == {"Download CSV"}
-    at.multiselect(key="sectors").set_value(["Q"]).run()
+    at.multiselect(key="dash_sectors").set_value(["Q"]).run()
     care = query(demo_settings, "SELECT count(*) FROM vacancy WHERE sector_code = 'Q'")[0][0]
     assert {m.label: m.value for m in at.metric}["Vacancies"] == f"{care:,}"
     at.radio(key="level").set_value("NUTS 3").run()
@@ -139,7 +139,7 @@ def test_talent_search_from_an_occupation_with_a_region(demo_settings, env_for) 
     at.button(key="use").click().run()
     region = query(demo_settings, "SELECT left(region, 4) FROM candidate GROUP BY 1 "
                                   "ORDER BY count(*) DESC LIMIT 1")[0][0]
-    at.multiselect(key="regions").set_value([region]).run()
+    at.multiselect(key="talent_regions").set_value([region]).run()
     at.button(key="search").click().run()
     assert not at.exception
     results = next(d.value for d in at.dataframe if "candidate_id" in d.value.columns)
