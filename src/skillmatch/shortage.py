@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from skillmatch.sources import SourceError, Staged
-from skillmatch.sources.cbs import TOTAL_SECTOR, delimited_records
+from skillmatch.sources.cbs import TOTAL_SECTOR, delimited_records, full_records
 
 PRIOR_FILLED = 2000.0
 ROUNDING_UNIT = 1000.0  # CBS publishes filled vacancies in whole thousands
@@ -275,14 +275,8 @@ def read_tension_csv(path: Path, source: str | None = None) -> Staged:
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for number, fields, problem in records:
+    for number, fields in full_records(records, len(names), staged, source):
         record = f"line {number}"
-        if fields is None:
-            staged.reject(source, record, problem)
-            continue
-        if len(fields) != len(names):
-            staged.reject(source, record, f"{len(fields)} fields, header has {len(names)}")
-            continue
         cell = {name: value.strip() for name, value in zip(names, fields, strict=True)}
         try:
             row = _tension_row(cell)

@@ -21,6 +21,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +165,19 @@ def read_region_list(path: Path) -> dict[str, str]:
     return names
 
 
+def full_records(records: list[tuple[int, list[str] | None, str]], width: int, staged: Staged,
+                 source: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of `delimited_records` that parsed and have one field per header column;
+    each other one becomes a reject naming its line."""
+    for number, fields, problem in records:
+        if fields is None:
+            staged.reject(source, f"line {number}", problem)
+        elif len(fields) != width:
+            staged.reject(source, f"line {number}", f"{len(fields)} fields, header has {width}")
+        else:
+            yield number, fields
+
+
 def delimited_records(path: Path) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
     """Header and records of a ';'- or ','-separated file (delimiter taken from the header).
 
@@ -275,14 +289,7 @@ def read_cbs_vacancies(path: Path, metadata_path: Path, source: str | None = Non
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, fields, problem in records:
-        record = f"line {number}"
-        if fields is None:
-            staged.reject(source, record, problem)
-            continue
-        if len(fields) != len(header):
-            staged.reject(source, record, f"{len(fields)} fields, header has {len(header)}")
-            continue
+    for number, fields in full_records(records, len(header), staged, source):
         key = fields[cols["Bedrijfskenmerken"]].strip()
         period = fields[cols["Perioden"]].strip()
         record = f"line {number} ({key} {period})"
@@ -338,14 +345,7 @@ def read_cbs_regional(path: Path, source: str | None = None, *,
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for number, fields, problem in records:
-        record = f"line {number}"
-        if fields is None:
-            staged.reject(source, record, problem)
-            continue
-        if len(fields) != len(header):
-            staged.reject(source, record, f"{len(fields)} fields, header has {len(header)}")
-            continue
+    for number, fields in full_records(records, len(header), staged, source):
         key = fields[cols[sector_col]].strip()
         region = fields[cols["Regios"]].strip()
         period = fields[cols["Perioden"]].strip()
