@@ -30,6 +30,7 @@ KEEP = ("esco_", "region", "shortage_sector", "credential")  # tables copied as 
 def build_scaled(base: Path, target: Path, n: int, seed: int = 7) -> dict:
     """A warehouse with `n` vacancies resampled from the base one and `n` generated
     candidates (with their credentials, declared skills and skill supply)."""
+    from skillmatch.analytics import index_demand
     from skillmatch.candidates import (
         candidate_credential_rows,
         candidate_skill_rows,
@@ -62,6 +63,7 @@ def build_scaled(base: Path, target: Path, n: int, seed: int = 7) -> dict:
     con.execute("""CREATE TABLE vacancy_skill AS
                    SELECT s.* REPLACE (p.vacancy_id AS vacancy_id, NULL AS evidence)
                    FROM base.vacancy_skill s JOIN pick p ON p.original = s.vacancy_id""")
+    index_demand(con)  # as the vacancies pipeline does after writing ads
     catalogue = con.execute("SELECT credential_id, stackable_with, times_issued "
                             "FROM credential ORDER BY 1").df()
     occupations = con.execute("SELECT occupation_uri, skill_uri FROM esco_occupation_skill "

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pandas as pd
 
+from skillmatch.analytics import index_demand
 from skillmatch.engine import Workspace
 from skillmatch.mapping import (
     OccupationLinker,
@@ -87,3 +89,8 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         "vacancy_skill": skills.assign(source=source.name),
     }
     return Output(tables, rows_stored=len(ads), rows_duplicate=len(duplicates))
+
+
+def after_write(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-key the dashboard's demand index over all sources' ads, in the write's transaction."""
+    index_demand(con)

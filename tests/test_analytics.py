@@ -4,7 +4,10 @@ shares and the gap index per area."""
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
+import pandas as pd
 import pytest
 
 from skillmatch import analytics
@@ -197,3 +200,41 @@ def test_filter_options_and_shapes(con) -> None:
     assert shapes["region_code"].tolist() == ["NL33"]  # NL32 has no outline
     sectors = analytics.shortage_by_sector(con, sectors=("Q",))
     assert sectors["shortage_weight"].tolist() == [1.0, 2.0]
+
+
+def _figures(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
+    f = DemandFilter(region_level="nuts3")
+    return [analytics.skill_gap(con, f, by="region"), analytics.regional_gap(con, f),
+            analytics.top_skills(con, f), analytics.collection_shares(con, f),
+            analytics.emerging_skills(con, f, min_vacancies=1),
+            analytics.skill_trend(con, f, [S1, S2, S3])]
+
+
+def test_demand_index_tables_answer_as_the_inline_definitions(con) -> None:
+    inline = _figures(con)
+    analytics.index_demand(con)
+    assert con.execute("SELECT count(*) FROM skill_mention").fetchone()[0] == 6  # accepted
+    for got, expected in zip(_figures(con), inline, strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+    # ads written without re-keying (an older pipeline): the stale index is not used
+    con.execute("DELETE FROM vacancy_skill WHERE vacancy_id = 'v4'")
+    con.execute("DELETE FROM vacancy WHERE vacancy_id = 'v4'")
+    bricks = analytics.top_skills(con, DemandFilter()).set_index("skill")["vacancies"]
+    assert bricks["lay bricks"] == 1
+
+
+def test_vacancies_pipeline_writes_a_current_demand_index(demo_settings, tmp_path) -> None:
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(demo_settings.warehouse, copy)
+    c = duckdb.connect(str(copy))
+    vacancies, keys, mentions, accepted = c.execute("""
+        SELECT (SELECT count(*) FROM vacancy), (SELECT count(*) FROM vacancy_key),
+               (SELECT count(*) FROM skill_mention),
+               (SELECT count(DISTINCT (vacancy_id, skill_uri)) FROM vacancy_skill WHERE accepted)
+        """).fetchone()
+    assert keys == vacancies > 0 and mentions == accepted > 0
+    stored = _figures(c)
+    for name in analytics.DEMAND_INDEX:
+        c.execute(f"DROP TABLE {name}")
+    for got, expected in zip(_figures(c), stored, strict=True):
+        pd.testing.assert_frame_equal(got, expected)

@@ -9,6 +9,8 @@ This module does the rest, the same for every pipeline:
 - otherwise every table row of that source is replaced in one transaction together with its
   run record and rejects, so a changed file updates in place and a failed or killed run leaves
   the warehouse exactly as it was;
+- a pipeline may also define `after_write(con)`: it runs in that same transaction, for tables
+  derived from all sources together (the vacancies pipeline re-keys the demand index there);
 - the run record checks rows read = stored + duplicates + rejected.
 """
 
@@ -206,7 +208,9 @@ def _replace_source(con: duckdb.DuckDBPyConnection, table: str, source: str,
 
 def run_source(settings: Settings, pipeline: str, source: Source,
                transform: Callable[[Source, Staged, Context], Output], context: Context,
-               force: bool = False) -> RunSummary:
+               force: bool = False,
+               after_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+               ) -> RunSummary:
     """Run one source of a pipeline (see the module docstring for the guarantees)."""
     started = time.time()
     input_hash = _input_hash(source, context.limit)
@@ -231,6 +235,8 @@ def run_source(settings: Settings, pipeline: str, source: Source,
     with warehouse.transaction(con):
         for table, frame in output.tables.items():
             _replace_source(con, table, source.name, frame)
+        if after_write is not None:
+            after_write(con)
         record.write(con, source=source.name)
     return RunSummary(pipeline, source.name, "ok", record.rows_read, record.rows_stored,
                       record.rows_duplicate, record.rows_rejected, time.time() - started)
@@ -262,7 +268,7 @@ def run_pipeline(settings: Settings, name: str, only: list[str] | None = None,
             yield run_source(settings, name, source,
                              lambda src, staged, ctx: module.transform(src, staged, ctx,
                                                                        config),
-                             context, force)
+                             context, force, getattr(module, "after_write", None))
     finally:
         con.close()
 
