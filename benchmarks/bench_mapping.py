@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from skillmatch.encoding import Encoder
-from skillmatch.mapping import BOILERPLATE, SkillExtractor
+from skillmatch.mapping import SkillExtractor, is_boilerplate
 from skillmatch.settings import load_settings
 from skillmatch.text import clean_text, split_sentences
 
@@ -57,7 +57,7 @@ def main() -> None:
     encoder.model  # noqa: B018 - load before timing
 
     sentences = [s.text for ad in ads for s in split_sentences(clean_text(ad))
-                 if not BOILERPLATE.search(s.text)]
+                 if not is_boilerplate(s.text)]
     sample = random.Random(3).sample(sentences, min(args.sample, len(sentences)))
     encoder.encode_raw(sample[:64])  # warm-up
     started = time.perf_counter()

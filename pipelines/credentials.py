@@ -48,9 +48,9 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     keys = [f"{c}#{n}" for c, n in zip(outcomes["credential_id"], outcomes["outcome_no"],
                                        strict=True)]
     mapped = skill_rows(keys, matches, "outcome_key", config.get("skills_per_outcome", 5))
-    mapped[["credential_id", "outcome_no"]] = mapped["outcome_key"].str.rsplit(
-        "#", n=1, expand=True)
-    mapped["outcome_no"] = mapped["outcome_no"].astype("int64")
+    parts = mapped["outcome_key"].astype(str).str.rsplit("#", n=1)  # (also when none mapped)
+    mapped["credential_id"] = parts.str[0]
+    mapped["outcome_no"] = parts.str[1].astype("int64")
     # outcomes the issuer already linked to ESCO (ELM, OB3 alignments) are kept as declared
     declared = credentials[["credential_id", "esco_skill_uris"]].explode("esco_skill_uris")
     declared = declared[declared["esco_skill_uris"].notna()].rename(

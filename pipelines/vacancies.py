@@ -43,14 +43,15 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
 def map_ads(ads: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
     """One partition of canonical ads, in-process or on a Dask worker: ranked occupations
     from the titles (their texts pick the label language), ESCO skills with evidence from
-    title + text. The mapping engine is built once per process."""
+    the texts. The mapping engine is built once per process."""
     linker = ws.cached("linker", lambda: ws.build(OccupationLinker))
     extractor = ws.cached("extractor", lambda: ws.build(SkillExtractor))
     ids = ads["vacancy_id"].tolist()
     hits = linker.link_many(ads["title"].tolist(), top_k=ws.params["occupations_per_vacancy"],
                             texts=ads["description"].tolist())
-    texts = [f"{t}\n{d}" if d else t for t, d in zip(ads["title"], ads["description"],
-                                                      strict=True)]
+    # skills from the ad's text only: a title names the occupation, and mapped as a sentence
+    # it yields skills nobody wrote ("Staff Nurse" -> "work with nursing staff")
+    texts = ads["description"].fillna("").tolist()
     matches = extract_documents(extractor, texts, ads["language"].tolist(),
                                 chunk=max(len(texts), 1))
     return {"vacancy_occupation": occupation_rows(ids, hits, "vacancy_id"),

@@ -35,6 +35,7 @@ MINI_OCCUPATIONS = {
     "primary school teacher", "electrician",
 }
 MINI_EXTRA_SKILLS = {"C#", "R", "PostgreSQL", "Python (computer programming)", "communication",
+                     "teach communication methods",
                      "Java (computer programming)"}
 ORPHAN_OCCUPATION = "http://data.europa.eu/esco/occupation/a9e54177-a185-404d-b6e6-15663d31137e"
 

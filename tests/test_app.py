@@ -115,8 +115,8 @@ def test_talent_search_from_a_pasted_vacancy(demo_settings, env_for) -> None:
     at = open_page("app_pages/talent_search.py")
     assert not at.exception
     at.text_area(key="vacancy_text").input(
-        "We are looking for a nurse who can administer medication and assess patients. "
-        "You will work with nursing staff and keep clinical records.").run()
+        "We are looking for a nurse who can plan and evaluate nursing care and assess "
+        "patients. You will use electronic health records.").run()
     at.button(key="extract").click().run()
     assert not at.exception
     assert any(s.value.startswith("Requirements (") for s in at.subheader)
@@ -151,6 +151,7 @@ def test_module_planner_proposes_uncovered_bundles(demo_settings, env_for) -> No
     at = open_page("app_pages/module_planner.py")
     assert not at.exception
     at.checkbox(key="by_meaning").uncheck().run()
+    at.number_input(key="min_vacancies").set_value(2).run()  # 100 demo ads
     at.button(key="propose").click().run()
     assert not at.exception
     summary = at.dataframe[0].value

@@ -181,8 +181,8 @@ def test_every_page_and_its_main_action_in_a_browser(server: str, browser) -> No
 
     open_page(d, f"{server}/talent", "Talent search", "Paste the vacancy text")
     text = field(d, "textarea", "Paste the vacancy text")
-    text.send_keys("We are looking for a nurse who can administer medication and assess "
-                   "patients. You will work with nursing staff and keep clinical records.")
+    text.send_keys("We are looking for a nurse who can plan and evaluate nursing care and "
+                   "assess patients. You will use electronic health records.")
     text.send_keys(Keys.CONTROL, Keys.ENTER)
     time.sleep(1)
     button(d, "Extract requirements").click()
@@ -193,6 +193,10 @@ def test_every_page_and_its_main_action_in_a_browser(server: str, browser) -> No
     shot(d, "3_talent_search")
 
     open_page(d, f"{server}/modules", "Module planner", "Propose modules")
+    minimum = field(d, "input", "Minimum vacancies per skill")  # 100 demo ads
+    minimum.send_keys(Keys.CONTROL, "a")
+    minimum.send_keys("2", Keys.ENTER)
+    time.sleep(1)
     button(d, "Propose modules").click()
     wait_for_text(d, "Proposed module 1", "Nearest existing credentials")
     no_exception(d)

@@ -103,7 +103,7 @@ def test_vacancies_pipeline_gives_the_same_warehouse_on_dask(tmp_path: Path, min
     assert snapshot(project, tables) == snapshot(other, tables)
     rejected = "SELECT source, record, reason FROM reject ORDER BY ALL"
     assert query(project, rejected) == query(other, rejected)
-    assert query(other, "SELECT count(*) FROM vacancy_skill")[0][0] > 30
+    assert query(other, "SELECT count(*) FROM vacancy_skill")[0][0] > 20  # not vacuous
 
 
 def test_cli_runs_a_pipeline_on_a_local_dask_cluster(tmp_path: Path, mini_settings) -> None:

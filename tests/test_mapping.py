@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from skillmatch.mapping import OccupationLinker, SkillExtractor
+from skillmatch.mapping import OccupationLinker, SkillExtractor, is_boilerplate
 from skillmatch.text import clean_text
 
 VACANCY = """<h2>Software developer</h2>
@@ -57,6 +57,42 @@ def test_boilerplate_sentences_give_no_skills(extractor: SkillExtractor) -> None
     assert not any("equal opportunities" in m.evidence for m in matches)
     assert not any("pension" in m.evidence for m in matches)
     assert "Python (computer programming)" not in {m.label for m in matches}
+
+
+@pytest.mark.parametrize("sentence", [
+    # headings, with and without a colon
+    "The Role:", "Who we're looking for:", "Skills/Responsibilities", "Person Specification",
+    # the application process and the applicant's data
+    "We regret we cannot contact everyone who is not selected for an interview.",
+    "Any data which you share with us throughout the hiring process will be stored securely.",
+    "Please ensure all sections of the application form are completed fully.",
+    # the offer and the employer
+    "Staff restaurants", "Book and manage your shifts on the go",
+    "Ongoing continual professional development opportunities",
+    "Flexibility that enables you to balance your work life and personal commitments?",
+    "We deliver a wide range of services for children, young people and families.",
+    "Wij bieden een goed salaris en een pensioenregeling.",
+])
+def test_boilerplate_and_headings_are_recognised(sentence: str) -> None:
+    # each of these (real NHS / VDAB ad sentences) produced accepted skills before
+    assert is_boilerplate(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Excellent communication skills", "Identify opportunities for improvement in care",
+    "Experience of working in a multidisciplinary team", "Interview patients and families",
+    "Leadership", "Je plant de productie en bewaakt de kwaliteit.",
+])
+def test_job_statements_are_not_boilerplate(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
+
+
+def test_a_generic_skill_said_keeps_over_specific_relatives_out(
+        extractor: SkillExtractor) -> None:
+    said = {m.label for m in extractor.extract("Excellent communication skills")}
+    assert said == {"communication"}  # not "teach communication methods": nobody said teach
+    taught = {m.label for m in extractor.extract("You teach communication methods to pupils.")}
+    assert "teach communication methods" in taught
 
 
 def test_top_k_returns_candidates_below_threshold_marked(extractor: SkillExtractor) -> None:

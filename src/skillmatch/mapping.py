@@ -10,13 +10,14 @@ Skill extraction per sentence:
    such as "R", "LESS") adds a bonus, so short exact mentions always surface;
 4. models are fused by averaging their rescaled cosines (English text: every configured model;
    other languages: only multilingual ones);
-5. the best skills above the acceptance threshold are kept, boilerplate sentences (company,
-   benefits, equal-opportunity statements) are skipped, and a document keeps each skill once,
-   with its strongest evidence.
+5. the best skills above the acceptance threshold are kept, boilerplate sentences (employer,
+   benefits, application process, equal-opportunity statements) and section headings are
+   skipped, and a document keeps each skill once, with its strongest evidence.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -82,15 +83,80 @@ KEEP_PER_SENTENCE = 60  # label texts kept per sentence (top-k output needs no m
 MEMO_SENTENCES = 100_000  # scored sentences remembered across calls (bounded memory)
 GENERIC_WORDS = {"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "use",
                  "apply", "skills", "skill", "knowledge", "ability", "principles", "techniques"}
-# Sentences about the employer, the offer or the application, not the job: skipped, since
-# they otherwise yield skills ("diversity" -> "promote diversity", "pension" -> ...).
+# Sentences about the employer, the offer, the application or the applicant's data, not the
+# job: skipped, since they otherwise yield skills. Each group below was seen doing so in the real
+# NHS and VDAB ads ("We regret we cannot contact everyone ... interview" -> "use questioning
+# techniques", "Any data which you share with us" -> "statistics", "Staff restaurants" ->
+# "manage staff", "Book and manage your shifts" -> "schedule shifts").
 BOILERPLATE = re.compile(
-    r"\b(?:equal opportunit\w*|diversity|inclusive employer|disability confident|"
-    r"we (?:can )?offer|competitive salary|pension\w*|annual leave|benefits? (?:package|include)|"
-    r"about us|our (?:company|mission|values)|founded in|apply (?:now|online)|closing date|"
-    r"wij bieden|wat bieden wij|salaris|vakantiegeld|over ons|solliciteer|reageer)\b",
+    r"\b(?:"
+    # equal opportunities and employer schemes
+    r"equal opportunit\w*|diversity|inclusive employer|disability confident|mindful employer|"
+    r"guaranteed interview|armed forces covenant|positive about disabled|"
+    # the offer
+    r"we (?:can |will )?offer|competitive (?:salary|pay)|work[ /-]life balance|"
+    r"balance your work|(?:development|training|career|progression) opportunities|"
+    r"opportunities for (?:career|professional|personal|further)|first (?:choice|refusal) "
+    r"(?:of|on)|access to shifts|priority (?:of|on|for) shifts|holiday (?:allowance|pay)|"
+    r"career development|making a difference|rewarding (?:career|role|in itself)|"
+    r"pension\w*|annual leave|benefits? (?:package|include)|salary sacrifice|cycle to work|"
+    r"childcare vouchers?|staff (?:restaurants?|discounts?|benefits)|car park\w*|"
+    r"employee assistance|we commit to our (?:staff|employees)|book and manage your shifts|"
+    # the employer
+    r"about us|our (?:mission|values)|our company (?:is|was|has)|founded in|our trust|"
+    r"we (?:deliver|provide) (?:a )?(?:wide )?range of services|the trust (?:is|was|has|employs)|"
+    r"reassure you|(?:britain|the uk|england)\W?s (?:leading|largest)|"
+    r"one of the (?:largest|leading|biggest)|"
+    # the application and the applicant's data
+    r"apply (?:now|online)|closing date|we regret|not been successful|hear from us|"
+    r"(?:selected|shortlisted) for (?:an )?interview|interviews? will (?:be held|take place)|"
+    r"supporting information|informal (?:discussions?|enquiries|visits?)|application form|"
+    r"your (?:application|data)\b|applying (?:via|through|for this)|at (?:the )?interview|"
+    r"book extra shifts|lines of work|"
+    r"data (?:which|that) you (?:share|provide)|privacy notice|disclosure and barring|"
+    r"rehabilitation of offenders|certificate of sponsorship|right to work in the uk|"
+    # Dutch
+    r"wij bieden|wat bieden wij|salaris|vakantiegeld|over ons|solliciteer|reageer|"
+    r"acquisitie|pensioenregeling|eindejaarsuitkering|reiskostenvergoeding"
+    r")\b",
     re.I,
 )
+
+
+# Section headings written without a colon (normalised): they name a section, not a skill.
+HEADINGS = {
+    "the role", "about the role", "job summary", "job description", "main duties",
+    "main duties of the job", "duties", "duties and responsibilities", "key responsibilities",
+    "responsibilities", "skills responsibilities", "person specification", "essential",
+    "desirable", "essential criteria", "desirable criteria", "qualifications", "experience",
+    "skills", "knowledge", "skills and knowledge", "who we re looking for", "about you",
+    "benefits", "what we offer", "de functie", "functieomschrijving", "wat ga je doen",
+    "wie ben jij", "wie zoeken wij", "profiel", "functie eisen", "taken",
+    "verantwoordelijkheden", "ons aanbod", "aanbod",
+}
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Not a statement about the job: a boilerplate sentence (see BOILERPLATE) or a section
+    heading ("The Role:", "Who we're looking for:", "Person Specification")."""
+    text = sentence.strip()
+    return (text.endswith(":") or normalise(text).replace("/", " ") in HEADINGS
+            or bool(BOILERPLATE.search(text)))
+
+
+STEM = 5  # leading characters compared: "communicating" says "communication"
+
+
+@functools.lru_cache(maxsize=262_144)
+def words(text: str) -> frozenset[str]:
+    """The normalised words of a text (cached: label texts and phrases recur constantly)."""
+    return frozenset(normalise(text).split())
+
+
+@functools.lru_cache(maxsize=262_144)
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text, cut to their stems (for "was this word said?")."""
+    return frozenset(w[:STEM] for w in words(text) if w not in GENERIC_WORDS)
 
 
 @dataclass
@@ -171,8 +237,23 @@ class SkillExtractor:
         label_words = self.vocab.content_words[text_id]
         if not label_words:
             return 0.0
-        said = set(normalise(phrase).split())
+        said = words(phrase)
         return sum(w not in said for w in label_words) / len(label_words)
+
+    @staticmethod
+    def _prefer_generic(sentence: str, scores: dict[int, tuple], threshold: float) -> None:
+        """A generic skill the sentence says ("communication") keeps its over-specific
+        relatives out ("teach communication methods": a matched label with the same words plus
+        words the sentence never said): those drop just below the acceptance threshold."""
+        said = stems(sentence)
+        specific = {k: words for k, v in scores.items()
+                    if v[0] >= threshold and not (words := stems(v[4])) <= said}
+        if not specific:
+            return
+        generic = [words for v in scores.values() if (words := stems(v[4])) and words <= said]
+        for skill, words in specific.items():
+            if any(g < words for g in generic):
+                scores[skill] = (threshold - 0.01, *scores[skill][1:])
 
     def _exact_hits(self, sentence: str, phrases: list[tuple[str, int, int]]
                     ) -> dict[int, tuple[int, int, bool]]:
@@ -247,23 +328,29 @@ class SkillExtractor:
                 best = np.where(better, phrase_best, sent)
                 unit = np.where(better, which, -1)
             scores: dict[int, tuple[float, str, int, int, str]] = {}
+            penalties: dict[int, float] = {}
             for j in np.argsort(-best)[:KEEP_PER_SENTENCE].tolist():
                 t = int(cand[j])
                 value = float(best[j])
                 s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
-                if p.specificity_penalty and unit[j] >= 0:
-                    value -= p.specificity_penalty * self._extra_words(t, phrases[unit[j]][0])
+                penalty = 0.0
+                if p.specificity_penalty:
+                    said = sentence if unit[j] < 0 else phrases[unit[j]][0]
+                    penalty = p.specificity_penalty * self._extra_words(t, said)
                 for skill in self.vocab.text_skills[t]:
                     if skill not in scores:
-                        scores[skill] = (value, "semantic", s, e, self.vocab.texts[t])
+                        scores[skill] = (value - penalty, "semantic", s, e, self.vocab.texts[t])
+                        penalties[skill] = penalty
             for skill, (s, e, acronym) in self._exact_hits(sentence, phrases).items():
                 value, _, _, _, label = scores.get(skill, (0.0, "", s, e, ""))
                 label = label or self.vocab.skills["preferred_label"].iat[skill]
-                value += p.exact_bonus
+                # one of its labels is written out: no word of the skill went unsaid
+                value += p.exact_bonus + penalties.get(skill, 0.0)
                 if acronym:  # "R", "C#", "SQL" written exactly so: a mention, whatever context
                     value = max(value, p.accept_threshold + 0.05)
                 scores[skill] = (value, "both" if value > p.exact_bonus else "lexical",
                                  s, e, label)
+            self._prefer_generic(sentence, scores, p.accept_threshold)
             results.append(scores)
         return results
 
@@ -292,8 +379,7 @@ class SkillExtractor:
         for text in texts:
             cleaned = clean_text(text)
             lang = language or detect_language(cleaned)
-            segments = [seg for seg in split_sentences(cleaned)
-                        if not BOILERPLATE.search(seg.text)]
+            segments = [seg for seg in split_sentences(cleaned) if not is_boilerplate(seg.text)]
             docs.append((lang, segments))
         scored: dict[int, list] = {}
         for lang in {d[0] for d in docs}:
