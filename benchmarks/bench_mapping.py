@@ -6,7 +6,8 @@
 2. mapping rate on exactly those sentences (`SkillExtractor.score_sentences`, duplicates kept
    apart so the ratio has no dedup advantage) -> ratio = mapping rate / raw rate;
 3. end to end: every ad cleaned, segmented and mapped (`extract_many`), in chunks, with wall
-   time, ads/s, sentences/s, share of time in the encoder and peak memory.
+   time, ads/s, sentences/s, share of time in the encoder, peak memory, and the 30 most
+   frequent accepted skills with their commonest evidence (for judging noise).
 Writes benchmarks/results/mapping.json.
 """
 
@@ -18,6 +19,7 @@ import json
 import random
 import resource
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
@@ -85,9 +87,14 @@ def main() -> None:
     started = time.perf_counter()
     with_skill = 0
     chunk = 500
+    counts: Counter[str] = Counter()
+    evidence: dict[str, Counter[str]] = defaultdict(Counter)
     for i in range(0, len(ads), chunk):
         results = extractor.extract_many(ads[i:i + chunk])
         with_skill += sum(bool(r) for r in results)
+        for m in (m for r in results for m in r):
+            counts[m.label] += 1
+            evidence[m.label][m.evidence] += 1
         done = min(i + chunk, len(ads))
         elapsed = time.perf_counter() - started
         print(f"  {done:,}/{len(ads):,} ads, {done / elapsed:.1f} ads/s, "
@@ -106,7 +113,13 @@ def main() -> None:
         "sentences_per_s_end_to_end": round(len(sentences) / wall, 1),
         "encoder_share_of_time": round(encoder_seconds / wall, 3),
         "ads_with_a_skill": round(with_skill / len(ads), 3),
+        "accepted_skills_per_ad": round(sum(counts.values()) / len(ads), 2),
         "peak_rss_mb": round(peak_mb()),
+        # what to read when judging noise: a skill whose commonest evidence is a heading, a
+        # benefit or the application process is noise
+        "top_skills": [{"skill": label, "ads": n,
+                        "evidence": evidence[label].most_common(1)[0][0]}
+                       for label, n in counts.most_common(30)],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2))
