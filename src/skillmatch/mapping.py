@@ -248,13 +248,13 @@ class SkillExtractor:
         relatives out ("teach communication methods": a matched label with the same words plus
         words the sentence never said): those drop just below the acceptance threshold."""
         said = stems(sentence)
-        specific = {k: words for k, v in scores.items()
-                    if v[0] >= threshold and not (words := stems(v[4])) <= said}
+        specific = {k: label for k, v in scores.items()
+                    if v[0] >= threshold and not (label := stems(v[4])) <= said}
         if not specific:
             return
-        generic = [words for v in scores.values() if (words := stems(v[4])) and words <= said]
-        for skill, words in specific.items():
-            if any(g < words for g in generic):
+        generic = [label for v in scores.values() if (label := stems(v[4])) and label <= said]
+        for skill, label in specific.items():
+            if any(g < label for g in generic):
                 scores[skill] = (threshold - 0.01, *scores[skill][1:])
 
     def _exact_hits(self, sentence: str, phrases: list[tuple[str, int, int]]
