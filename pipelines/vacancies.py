@@ -58,6 +58,14 @@ def map_ads(ads: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
             "vacancy_skill": skill_rows(ids, matches, "vacancy_id")}
 
 
+def mapping_order(ads: pd.DataFrame) -> pd.DataFrame:
+    """The ads in the order they are cut into partitions: whole employers together. An
+    employer's ads share paragraphs, and a worker scores each sentence once but only remembers
+    its own: on the NHS file, 2 workers re-score 6.9 % of the sentences in file order and
+    1.7 % by employer (8 workers: 17 % and 2.6 %)."""
+    return ads.sort_values(["employer", "vacancy_id"], na_position="last", kind="stable")
+
+
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
     vacancies = normalise_vacancies(staged.rows)
     index = ctx.cached("region_index", lambda: RegionIndex.load(ctx.settings.data_root))
@@ -68,7 +76,7 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     ads = ads.reset_index(drop=True)
 
     mapped = ctx.engine.map_partitions(
-        map_ads, ads, ctx.workspace({"occupations_per_vacancy":
+        map_ads, mapping_order(ads), ctx.workspace({"occupations_per_vacancy":
                                      config.get("occupations_per_vacancy", 3)}),
         partition_rows=config.get("chunk", 500), progress=ctx.progress, label="ads")
     occupations = mapped.get("vacancy_occupation", occupation_rows([], [], "vacancy_id"))

@@ -4,6 +4,7 @@ worker errors named, and the vacancies pipeline giving identical warehouse conte
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,26 @@ def test_a_failing_partition_is_named(mini_settings, dask_engine, tmp_path) -> N
     with pytest.raises(EngineError, match="x=7 is malformed"):
         dask_engine.map_partitions(fail_on_seven, pd.DataFrame({"x": range(10)}), ws,
                                    partition_rows=3, progress=lambda _m: None)
+
+
+def note_process(part: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
+    """A partition step that leaves a file named by the process it ran in."""
+    (Path(ws.params["folder"]) / str(os.getpid())).touch()
+    return {"rows": part}
+
+
+def test_warm_up_runs_on_every_worker(mini_settings, dask_engine, tmp_path) -> None:
+    ws = Workspace(mini_settings, {"folder": str(tmp_path)}, taxonomy=tmp_path / "unused.duckdb")
+    dask_engine.warm_up(note_process, pd.DataFrame({"x": range(3)}), ws)
+    worker_pids = set(dask_engine.client.run(os.getpid).values())
+    assert len(worker_pids) == 2
+    assert {int(p.name) for p in tmp_path.iterdir() if p.name.isdigit()} == worker_pids
+
+
+def test_workers_keep_glibcs_adaptive_malloc(dask_engine) -> None:
+    seen = dask_engine.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                                           os.environ.get("OMP_NUM_THREADS")))
+    assert set(seen.values()) == {(None, "1")}  # still single-threaded BLAS
 
 
 def test_unknown_engine_and_unreachable_scheduler(mini_settings) -> None:

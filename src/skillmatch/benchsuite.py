@@ -76,5 +76,7 @@ def summary(results: Path) -> str:
                   "| engine | ads/s | ratio | start-up + warm-up |", "|---|---|---|---|"]
         lines += [f"| {k} | {v['ads_per_s']} | {v['ratio_to_in_process']} | "
                   f"{v['startup_and_warm_up_s']} s |" for k, v in d["configs"].items()]
+        if "ratio_per_round" in d:
+            lines += ["", f"2 workers / in-process per round: {d['ratio_per_round']}."]
         lines += ["", f"Same rows out of every engine: {d['same_rows']}.", ""]
     return "\n".join(lines)
