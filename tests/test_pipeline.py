@@ -204,6 +204,31 @@ def test_credentials_candidates_shortage_regions_and_status(project) -> None:
     assert code == 0 and "latest run per source" in out
 
 
+def test_credentials_whose_outcomes_map_to_no_skill_keep_their_declared_skills(
+        project, tmp_path) -> None:
+    """The only learning outcome is a heading (skipped by the mapping engine), so no outcome
+    gets a skill: the credential and its issuer-declared ESCO skill are still stored."""
+    declared = query(project, "SELECT uri FROM esco_skill ORDER BY uri LIMIT 1")[0][0]
+    template = REPO / "data" / "catalogue" / "credential_template.csv"
+    header = template.read_text(encoding="utf-8").splitlines()[0]
+    row = (f"nomap-1,Zorgmodule,ROC Test,mbo,Een korte module.,Learning outcomes:,{declared},"
+           "3,4,84,nl,praktijkbeoordeling,Q,care,10,,,true,{}")
+    catalogue = tmp_path / "nomap.csv"
+    catalogue.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    config = project.pipelines_dir / "pipelines.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("files = [", text.index("[credentials]"))
+    end = text.index("]\n", text.index("\n]", start)) + 2
+    config.write_text(text[:start] + f'files = [{{ name = "nomap", format = "csv", '
+                      f'path = "{catalogue}" }}]\n' + text[end:], encoding="utf-8")
+    code, out = cli(project, "pipeline", "run", "credentials")
+    assert code == 0, out
+    assert query(project, "SELECT credential_id FROM credential") == [("nomap-1",)]
+    assert query(project, "SELECT count(*) FROM credential_outcome") == [(1,)]
+    assert query(project, "SELECT credential_id, skill_uri, found_by, outcome_no "
+                          "FROM credential_skill") == [("nomap-1", declared, "declared", 0)]
+
+
 def test_identifying_candidate_files_are_refused(project, tmp_path) -> None:
     bad = tmp_path / "people.csv"
     bad.write_text("candidate_id,name,email,region\nc1,Ann,ann@example.org,NL329\n",
