@@ -4,13 +4,14 @@ worker errors named, and the vacancies pipeline giving identical warehouse conte
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_project
+from conftest import REPO, make_project
 from test_pipeline import TABLES, cli, query, snapshot
 
 from skillmatch.engine import (
@@ -91,6 +92,18 @@ def test_workers_keep_glibcs_adaptive_malloc(dask_engine) -> None:
     seen = dask_engine.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
                                            os.environ.get("OMP_NUM_THREADS")))
     assert set(seen.values()) == {(None, "1")}  # still single-threaded BLAS
+
+
+def test_ads_are_partitioned_by_whole_employers() -> None:
+    spec = importlib.util.spec_from_file_location("vacancies_pipeline",
+                                                  REPO / "pipelines" / "vacancies.py")
+    pipeline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pipeline)
+    ads = pd.DataFrame({"vacancy_id": ["v1", "v2", "v3", "v4", "v5"],
+                        "employer": ["B", None, "A", "B", "A"]})
+    ordered = pipeline.mapping_order(ads)
+    assert ordered["vacancy_id"].tolist() == ["v3", "v5", "v1", "v4", "v2"]
+    assert [len(p) for p in split(ordered, 2)] == [2, 2, 1]  # A | B | no employer
 
 
 def test_unknown_engine_and_unreachable_scheduler(mini_settings) -> None:
