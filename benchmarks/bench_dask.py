@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -31,18 +30,11 @@ CONFIGS = {"in-process": (None, 0), "dask, 1 worker x 1 thread": (1, 1),
 WARM_UP = 40
 
 
-def vacancies_pipeline():
-    spec = importlib.util.spec_from_file_location("vacancies_pipeline",
-                                                  REPO / "pipelines" / "vacancies.py")
-    module = importlib.util.module_from_spec(spec)  # not in sys.modules: pickled by value
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_one(name: str, ads: int, partition: int) -> dict:
     import duckdb
 
     from skillmatch.engine import DaskEngine, InProcessEngine, Workspace
+    from skillmatch.pipeline import load_definition
     from skillmatch.settings import load_settings
 
     settings = load_settings(REPO / "skillmatch.toml")
@@ -54,7 +46,7 @@ def run_one(name: str, ads: int, partition: int) -> dict:
               "WHERE source = 'nhs' ORDER BY hash(employer) {}, vacancy_id LIMIT ?")
     frame = con.execute(sample.format("ASC"), [ads]).df()
     warm = con.execute(sample.format("DESC"), [WARM_UP]).df()
-    pipeline = vacancies_pipeline()
+    pipeline = load_definition(settings, "vacancies")  # by path: pickled by value
     step = pipeline.map_ads
     frame = pipeline.mapping_order(frame)
     started = time.perf_counter()

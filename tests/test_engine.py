@@ -4,14 +4,13 @@ worker errors named, and the vacancies pipeline giving identical warehouse conte
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, make_project
+from conftest import make_project
 from test_pipeline import TABLES, cli, query, snapshot
 
 from skillmatch.engine import (
@@ -22,7 +21,7 @@ from skillmatch.engine import (
     make_engine,
     split,
 )
-from skillmatch.pipeline import run_pipeline
+from skillmatch.pipeline import load_definition, run_pipeline
 from skillmatch.settings import Settings
 
 pytest.importorskip("distributed")
@@ -94,11 +93,8 @@ def test_workers_keep_glibcs_adaptive_malloc(dask_engine) -> None:
     assert set(seen.values()) == {(None, "1")}  # still single-threaded BLAS
 
 
-def test_ads_are_partitioned_by_whole_employers() -> None:
-    spec = importlib.util.spec_from_file_location("vacancies_pipeline",
-                                                  REPO / "pipelines" / "vacancies.py")
-    pipeline = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pipeline)
+def test_ads_are_partitioned_by_whole_employers(mini_settings) -> None:
+    pipeline = load_definition(mini_settings, "vacancies")
     ads = pd.DataFrame({"vacancy_id": ["v1", "v2", "v3", "v4", "v5"],
                         "employer": ["B", None, "A", "B", "A"]})
     ordered = pipeline.mapping_order(ads)

@@ -218,7 +218,7 @@ def test_credentials_whose_outcomes_map_to_no_skill_keep_their_declared_skills(
     config = project.pipelines_dir / "pipelines.toml"
     text = config.read_text(encoding="utf-8")
     start = text.index("files = [", text.index("[credentials]"))
-    end = text.index("]\n", text.index("\n]", start)) + 2
+    end = text.index("\n]\n", start) + 3
     config.write_text(text[:start] + f'files = [{{ name = "nomap", format = "csv", '
                       f'path = "{catalogue}" }}]\n' + text[end:], encoding="utf-8")
     code, out = cli(project, "pipeline", "run", "credentials")
