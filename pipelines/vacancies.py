@@ -52,8 +52,10 @@ def map_ads(ads: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
     # skills from the ad's text only: a title names the occupation, and mapped as a sentence
     # it yields skills nobody wrote ("Staff Nurse" -> "work with nursing staff")
     texts = ads["description"].fillna("").tolist()
+    # the linked occupations' ESCO profiles inform which skills are accepted
     matches = extract_documents(extractor, texts, ads["language"].tolist(),
-                                chunk=max(len(texts), 1))
+                                chunk=max(len(texts), 1),
+                                occupations=[h["uri"].tolist() for h in hits])
     return {"vacancy_occupation": occupation_rows(ids, hits, "vacancy_id"),
             "vacancy_skill": skill_rows(ids, matches, "vacancy_id")}
 

@@ -99,3 +99,39 @@ def test_map_batch_bad_encoding_is_named(mini_settings, tmp_path) -> None:
     batch.write_bytes("Ervaring met lassen en café\n".encode("latin-1"))
     code, out = run(["map", "--batch", str(batch)], mini_settings)
     assert code == 1 and "latin1.txt: not UTF-8" in out
+
+
+def test_train_acceptance_then_eval_on_tiny_sets(mini_settings, tmp_path) -> None:
+    bench = tmp_path / "bench" / "skill_extraction"
+    bench.mkdir(parents=True)
+    for name in ("house", "tech"):
+        (bench / f"{name}_validation_annotations.csv").write_text(
+            "sentence,span,sub_span,label\n"
+            "Experience with PostgreSQL,PostgreSQL,,PostgreSQL\n"
+            "Strong C# skills,C#,,C#\n"
+            "You will write Java and R code,R,,R\n"
+            "Great colleagues,colleagues,,UNDERSPECIFIED\n", encoding="utf-8")
+        (bench / f"{name}_validation_nl.csv").write_text(
+            "sentence_en,sentence_nl\nStrong C# skills,Sterke C#-vaardigheden\n",
+            encoding="utf-8")
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "ads.csv").write_text("source,record,title\nnhs,915390428,Salaried GP\n",
+                                  encoding="utf-8")
+    (gold / "ads_gold.csv").write_text(
+        "source,record,item,uri,preferred_label,evidence\n"
+        "nhs,915390428,1,http://data.europa.eu/esco/skill/nope,x,make decisions\n",
+        encoding="utf-8")
+    model = tmp_path / "acceptance.json"
+    code, out = run(["train", "acceptance", "--bench-root", str(tmp_path / "bench"),
+                     "--gold", str(gold), "--output", str(model)], mini_settings)
+    assert code == 0, out
+    assert model.exists() and "threshold" in out
+    code, out = run(["eval", "--only", "skills", "--bench-root", str(tmp_path / "bench"),
+                     "--gold", str(gold), "--output", str(tmp_path / "results")],
+                    mini_settings)
+    assert code == 0, out
+    rows = json.loads((tmp_path / "results" / "eval.json").read_text())
+    datasets = {r["dataset"] for r in rows}
+    assert {"HOUSE validation", "HOUSE validation (nl)", "NHS ads"} <= datasets
+    assert all({"value", "in_sample", "heuristic"} <= set(r) for r in rows)

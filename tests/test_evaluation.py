@@ -27,10 +27,15 @@ def test_dedupe_keeps_first_occurrence() -> None:
     assert dedupe(["c1", "c2", "c1", "c3"]) == ["c1", "c2", "c3"]
 
 
-def test_skill_extraction_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
+def test_skill_sets_english_dutch_and_empty_gold(mini_settings, tmp_path) -> None:
     import duckdb
 
-    from skillmatch.evaluation import evaluate_skill_extraction
+    from skillmatch.evaluation import (
+        evaluate_skill_units,
+        read_skill_set,
+        read_translated_set,
+        sentence_units,
+    )
     from skillmatch.mapping import SkillExtractor
 
     path = tmp_path / "tiny_validation_annotations.csv"
@@ -42,12 +47,41 @@ def test_skill_extraction_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:
         "Great colleagues,colleagues,,UNDERSPECIFIED\n",
         encoding="utf-8",
     )
+    english = read_skill_set(path, keep_empty=True)
+    assert [len(s.gold) for s in english] == [1, 1, 0]
+    assert len(read_skill_set(path)) == 2  # without keep_empty: sentences with gold only
+    nl = tmp_path / "tiny_validation_nl.csv"
+    nl.write_text("sentence_en,sentence_nl\nExperience with PostgreSQL,Ervaring met "
+                  "PostgreSQL\nNot in the English file,Niet in het Engelse bestand\n",
+                  encoding="utf-8")
+    dutch = read_translated_set(nl, english)
+    assert [(d.sentence, d.group) for d in dutch] == [("Ervaring met PostgreSQL", "block0")]
+    assert dutch[0].gold == english[0].gold
+
     con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
-    extractor = SkillExtractor(mini_settings, con)
+    extractor = SkillExtractor(mini_settings, con, acceptance=False)
     con.close()
-    result = evaluate_skill_extraction(extractor, path)
-    assert result["n"] == 2  # the sentence with no gold skill is not counted
-    assert result["RP@5"] == 100.0
+    units = (sentence_units(extractor, english, "TINY", "tiny", "en")
+             + sentence_units(extractor, dutch, "TINY (nl)", "tiny", "nl"))
+    assert units[0].group == units[-1].group  # a sentence and its translation share a fold
+    table = evaluate_skill_units(units, None, 0.55, folds=2)
+    rp5 = table[(table.dataset == "TINY") & (table.metric == "RP@5")]
+    assert rp5["heuristic"].iat[0] == 100.0 and rp5["n"].iat[0] == 3
+    assert {"value", "in_sample", "heuristic"} <= set(table.columns)
+
+
+def test_ad_gold_items_with_alternatives(tmp_path) -> None:
+    from skillmatch.evaluation import read_ad_gold
+
+    (tmp_path / "ads.csv").write_text("source,record,title\nnhs,1,Nurse\nnhs,2,Empty\n",
+                                      encoding="utf-8")
+    (tmp_path / "ads_gold.csv").write_text(
+        "source,record,item,uri,preferred_label,evidence\n"
+        "nhs,1,1,u:a,a,x\nnhs,1,1,u:b,b,x\nnhs,1,2,u:c,c,y\n", encoding="utf-8")
+    ads = read_ad_gold(tmp_path)
+    assert [a.record for a in ads] == ["1", "2"]
+    assert sorted(map(sorted, ads[0].items)) == [["u:a", "u:b"], ["u:c"]]
+    assert ads[1].items == ()
 
 
 def test_melo_runner_on_a_tiny_set(mini_settings, tmp_path) -> None:

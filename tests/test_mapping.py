@@ -5,7 +5,14 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from skillmatch.mapping import OccupationLinker, SkillExtractor, is_boilerplate
+from skillmatch.mapping import (
+    OccupationLinker,
+    SkillExtractor,
+    is_boilerplate,
+    section_heading,
+    sections,
+)
+from skillmatch.mapping.vocabulary import is_fragment
 from skillmatch.text import clean_text
 
 VACANCY = """<h2>Software developer</h2>
@@ -99,7 +106,7 @@ def test_top_k_returns_candidates_below_threshold_marked(extractor: SkillExtract
     ranked = extractor.extract("You build our booking platform.", top_k=8)
     assert len(ranked) == 8
     assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
-    assert all(m.accepted == (m.score >= extractor.params.accept_threshold) for m in ranked)
+    assert all(m.accepted == (m.score >= extractor.threshold) for m in ranked)
 
 
 def test_dutch_text_reaches_english_skill_labels(extractor: SkillExtractor) -> None:
@@ -129,3 +136,41 @@ def test_titles_link_to_occupations_in_both_languages(linker: OccupationLinker) 
     assert nl.iloc[0]["isco_code"] == "2221" and nl.iloc[0]["isco_label"]
     assert en.iloc[0]["preferred_label"] == "software developer"
     assert set(en.columns) >= {"uri", "preferred_label", "score", "accepted", "matched_label"}
+
+
+def test_dutch_sentence_yields_its_skills(extractor: SkillExtractor) -> None:
+    # Dutch words meet the project's Dutch labels ("eerste hulp", "infectiebeheersing"), and
+    # through the multilingual model the English ones
+    matches = extractor.extract("Je verleent eerste hulp en bent verantwoordelijk voor "
+                                "infectiebeheersing op de afdeling.")
+    accepted = {m.label for m in matches if m.accepted}
+    assert {"first aid", "infection control"} <= accepted
+    assert all(m.language == "nl" for m in matches)
+
+
+@pytest.mark.parametrize("phrase", ["re", "term", "IT", "data", "plan", "the", "de", "Lead",
+                                    "support staff", "a"])
+def test_short_fragments_and_function_words_are_no_evidence(phrase: str) -> None:
+    assert is_fragment(phrase)
+
+
+@pytest.mark.parametrize("phrase", ["C#", "R", "SQL", "patient care", "Excel", "first aid"])
+def test_real_mentions_are_evidence(phrase: str) -> None:
+    assert not is_fragment(phrase)
+
+
+def test_fragments_alone_never_carry_a_match(extractor: SkillExtractor) -> None:
+    text = ("This is a fixed term contract. Re: shifts. Data and plan to follow. "
+            "You will lead.")
+    assert not [m for m in extractor.extract(text) if m.accepted]
+
+
+def test_sections_follow_their_headings() -> None:
+    lines = ["Main duties of the job", "You dress wounds.", "Person Specification:",
+             "Good communication skills.", "What we offer", "A pension.", "Jouw profiel",
+             "Je spreekt Frans."]
+    assert section_heading("Person Specification:") == "requirements"
+    assert section_heading("Wat bieden wij?") is None or section_heading("Wat bieden wij") \
+        == "offer"
+    assert sections(lines) == ["duties", "duties", "requirements", "requirements", "offer",
+                               "offer", "requirements", "requirements"]

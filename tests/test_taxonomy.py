@@ -254,3 +254,50 @@ def test_occupation_and_skill_lookups(mini_settings) -> None:
     assert len(skill["broader"]) >= 1  # at least one skill group above it
     assert taxonomy.skill_detail(con, "http://example.org/none") is None
     assert taxonomy.occupation_detail(con, skill_uri) is None
+
+
+@needs_shared
+def test_stray_whitespace_tidied_and_original_kept(real_warehouse: Path) -> None:
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    untidy = con.execute("""SELECT count(*) FROM esco_skill
+        WHERE preferred_label <> preferred_label_original""").fetchone()[0]
+    assert untidy >= 70  # v1.1.1 has 78 labels such as "plan "
+    assert con.execute("""SELECT count(*) FROM esco_skill
+        WHERE preferred_label <> trim(preferred_label)""").fetchone()[0] == 0
+    assert con.execute("""SELECT count(*) FROM esco_label
+        WHERE label <> trim(label)""").fetchone()[0] == 0
+
+
+@needs_shared
+def test_unofficial_dutch_skill_labels_are_marked(real_warehouse: Path) -> None:
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    rows = con.execute("""SELECT l.label FROM esco_label l JOIN esco_skill s USING (uri)
+        WHERE s.preferred_label = 'manage staff' AND l.language = 'nl'""").fetchall()
+    kinds = {k for (k,) in con.execute("""SELECT DISTINCT kind FROM esco_label
+        WHERE concept_type = 'skill' AND language = 'nl'""").fetchall()}
+    assert kinds == {"unofficial"}  # no official Dutch skill file in this data root
+    assert "personeel beheren" in {r[0] for r in rows}
+
+
+def test_official_dutch_skill_labels_win_over_the_project_layer(
+        mini_data_root: Path, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mini_data_root)
+    taxonomy.load(settings)
+    con0 = duckdb.connect(str(settings.warehouse), read_only=True)
+    uri, = con0.execute("""SELECT uri FROM esco_label WHERE kind = 'unofficial'
+        ORDER BY uri LIMIT 1""").fetchone()
+    con0.close()
+    # ESCO's own skills_nl.csv appears in the data root: it is read, and the project's
+    # unofficial labels stay out for the skills it covers
+    official = mini_data_root / "esco" / "nl" / "skills_nl.csv"
+    official.write_text(f"conceptUri,preferredLabel,altLabels\n{uri},officieel label,\n",
+                        encoding="utf-8")
+    try:
+        taxonomy.load(settings)
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        kinds = dict(con.execute("""SELECT label, kind FROM esco_label
+            WHERE uri = ? AND language = 'nl'""", [uri]).fetchall())
+        con.close()
+        assert kinds == {"officieel label": "preferred"}
+    finally:
+        official.unlink()

@@ -103,8 +103,11 @@ def test_vdab_noise_rows_are_rejected_and_named(specs: dict[str, SourceSpec]) ->
     assert not rows["employer"].str.contains("Meer info over dit bedrijf").any()
     assert rows["employer"].iloc[0] == "Asteria HR Group"
     assert rows["posted_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
-    assert rows["description"].iloc[0].startswith("Voor een toonaangevende speler")
-    assert "\n\nAankoper- Profiel" in rows["description"].iloc[0]  # sections joined
+    # sections joined, each under its declared heading (the mapping reads sections)
+    assert rows["description"].iloc[0].startswith("Functieomschrijving:\nVoor een "
+                                                   "toonaangevende speler")
+    assert "\n\nProfiel:\nAankoper- Profiel" in rows["description"].iloc[0]
+    assert "\n\nAanbod:\n" in rows["description"].iloc[0]
     assert "Ga naar de inhoud" not in " ".join(rows["description"])  # no site navigation
     assert set(rows["country"]) == {"BE"} and set(rows["language"]) == {"nl"}
     assert rows["source_record"].nunique() == 140  # the export lists every ad twice

@@ -312,11 +312,20 @@ def map_command(ctx: click.Context, text: str | None, batch_file: Path | None, t
                                f"via {r['matched_label']!r} ({r['language']})  {r['uri']}")
     else:
         assert extractor is not None
-        results = extractor.extract_many(inputs, top_k=top_k, language=language)
+        # a whole ad (a title line, then its text): the title's occupations are context for
+        # which skills are accepted; a lone sentence or a batch line has no title
+        occupations = None
+        contexts: list[list[str]] = [[] for _ in inputs]
+        if not batch_file and "\n" in (text or "").strip():
+            first_line = (text or "").strip().split("\n")[0][:120]
+            occupations = linker.link(first_line, text, top_k=3)
+            contexts = [occupations["uri"].tolist()]
+        results = extractor.extract_many(inputs, top_k=top_k, language=language,
+                                         occupations=contexts)
         for i, (doc, matches) in enumerate(zip(inputs, results, strict=True)):
             skills = [m.as_dict() for m in matches]
-            first_line = doc.strip().split("\n")[0][:120]
-            occupations = linker.link(first_line, doc, top_k=3) if not batch_file else None
+            if occupations is None and not batch_file:
+                occupations = linker.link(doc.strip()[:120], doc, top_k=3)
             if as_json:
                 payload: dict[str, Any] = {"line": i + 1, "skills": skills}
                 if occupations is not None:
@@ -337,27 +346,43 @@ def map_command(ctx: click.Context, text: str | None, batch_file: Path | None, t
     click.echo(f"({len(inputs)} inputs in {time.perf_counter() - started:.1f}s)", err=True)
 
 
+GOLD_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "gold"
+
+
+def _bench_root(settings: Settings, bench_root: Path | None) -> Path:
+    bench = bench_root or settings.data_root.parent / "bench"
+    if not bench.exists():
+        raise click.ClickException(f"no benchmark sets at {bench} (use --bench-root)")
+    return bench
+
+
 @main.command("eval")
 @click.option("--bench-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of the public development sets (default: <data root>/../bench).")
+@click.option("--gold", "gold_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=GOLD_DIR, show_default=True,
+              help="The real-ad gold set (ads.csv, ads_gold.csv; see its GUIDELINE.md).")
+@click.option("--only", type=click.Choice(["skills", "occupations"]), multiple=True,
+              help="Only these tasks (default: all).")
 @click.option("--titles-limit", type=int, help="Only the first N job titles (quick look).")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("benchmarks/results"),
               show_default=True, help="Folder for eval.json and eval.md.")
 @click.pass_context
 @friendly
-def eval_command(ctx: click.Context, bench_root: Path | None, titles_limit: int | None,
-                 output: Path) -> None:
-    """Run the public development sets and print one table (also written to a file)."""
+def eval_command(ctx: click.Context, bench_root: Path | None, gold_dir: Path,
+                 only: tuple[str, ...], titles_limit: int | None, output: Path) -> None:
+    """Development sets and real-ad gold -> one table (also written to a file). Skill rows
+    give the cross-validated acceptance model (`value`), the same model in-sample and the
+    candidate stage alone (`heuristic`)."""
     from skillmatch.evaluation import run_all
 
     settings = _settings(ctx)
-    bench = bench_root or settings.data_root.parent / "bench"
-    if not bench.exists():
-        raise click.ClickException(f"no benchmark sets at {bench} (use --bench-root)")
+    bench = _bench_root(settings, bench_root)
     con = warehouse.connect(settings.warehouse, read_only=True)
     try:
         table = run_all(settings, con, bench, titles_limit,
-                        progress=lambda line: click.echo(line, err=True))
+                        progress=lambda line: click.echo(line, err=True),
+                        gold_dir=gold_dir, only=only)
     finally:
         con.close()
     output.mkdir(parents=True, exist_ok=True)
@@ -365,6 +390,75 @@ def eval_command(ctx: click.Context, bench_root: Path | None, titles_limit: int 
     (output / "eval.md").write_text(table.to_markdown(index=False) + "\n")
     click.echo(table.to_string(index=False))
     click.echo(f"written to {output / 'eval.json'} and {output / 'eval.md'}")
+
+
+@main.group()
+def train() -> None:
+    """Fit the mapping engine's learned parts (reproducible: same data, same result)."""
+
+
+@train.command("acceptance")
+@click.option("--bench-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the public development sets (default: <data root>/../bench).")
+@click.option("--gold", "gold_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=GOLD_DIR, show_default=True, help="The real-ad gold set.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the model (default: the configured acceptance_model).")
+@click.pass_context
+@friendly
+def train_acceptance(ctx: click.Context, bench_root: Path | None, gold_dir: Path,
+                     output: Path | None) -> None:
+    """Fit the acceptance model on the development sets and the real-ad gold and write it
+    where `[esco.mapping] acceptance_model` points (`skillmatch eval` reports it
+    cross-validated)."""
+    from skillmatch.evaluation import skill_units
+    from skillmatch.mapping.extractor import acceptance_path
+    from skillmatch.mapping.training import fit_acceptance
+
+    settings = _settings(ctx)
+    path = output or acceptance_path(settings)
+    if path is None:
+        raise click.ClickException("no [esco.mapping] acceptance_model is configured")
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        units = skill_units(settings, con, _bench_root(settings, bench_root), gold_dir,
+                            progress=lambda line: click.echo(line, err=True))
+    finally:
+        con.close()
+    model = fit_acceptance(units)
+    model.meta["english_model"] = settings.english_model
+    model.meta["multilingual_model"] = settings.multilingual_model
+    model.save(path)
+    click.echo(f"acceptance model ({model.meta['examples']:,} candidates, "
+               f"{model.meta['positives']:,} gold; threshold {model.threshold:.3f}) -> {path}")
+
+
+@train.command("encoder")
+@click.option("--model", "names", multiple=True,
+              help="A configured model with source = \"trained\" (default: every one).")
+@click.option("--if-missing", is_flag=True, help="Leave models that are already trained.")
+@click.pass_context
+@friendly
+def train_encoder(ctx: click.Context, names: tuple[str, ...], if_missing: bool) -> None:
+    """Fine-tune the configured `trained` encoders from their base models on ESCO pairs
+    (same data and seed, same model); their label vectors are then embedded afresh."""
+    from skillmatch.encoding import model_path
+    from skillmatch.mapping.finetune import Recipe, esco_tables, finetune, training_pairs
+
+    settings = _settings(ctx)
+    specs = [settings.model(n) for n in names] or [
+        m for m in settings.models.values() if m.source == "trained"]
+    for spec in specs:
+        if spec.source != "trained" or not spec.base:
+            raise click.ClickException(f"{spec.name}: not a `trained` model with a `base`")
+        folder = settings.models_dir / spec.name
+        if if_missing and (folder / "modules.json").exists():
+            click.echo(f"{spec.name}: ready ({folder})")
+            continue
+        recipe = Recipe()
+        pairs = training_pairs(esco_tables(settings), recipe)
+        base = model_path(settings.model(spec.base), settings)
+        finetune(base, pairs, folder, recipe, progress=lambda line: click.echo(line, err=True))
 
 
 # ------------------------------------------------------------------------------ pipelines

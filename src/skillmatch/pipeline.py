@@ -148,8 +148,8 @@ def build_order(settings: Settings) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ running
-def _input_hash(source: Source, limit: int | None) -> str:
-    digest = hashlib.sha256()
+def _input_hash(source: Source, limit: int | None, engine: str = "") -> str:
+    digest = hashlib.sha256(engine.encode())
     if source.path is not None:
         files = sorted(p for p in source.path.rglob("*") if p.is_file()) \
             if source.path.is_dir() else [source.path]
@@ -157,6 +157,26 @@ def _input_hash(source: Source, limit: int | None) -> str:
             digest.update(f"{path.name}:{warehouse.file_sha256(path)}".encode())
     digest.update(f"|{source.fingerprint}|limit={limit}".encode())
     return digest.hexdigest()
+
+
+def engine_fingerprint(settings: Settings) -> str:
+    """Changes when the mapping could map the same input differently: the engine's version,
+    its models' files and its acceptance model. A pipeline's inputs are re-mapped then."""
+    from skillmatch.encoding import ModelUnavailable, model_fingerprint, model_path
+    from skillmatch.mapping import ENGINE_VERSION
+    from skillmatch.mapping.extractor import acceptance_path
+
+    parts = [ENGINE_VERSION]
+    for name in (settings.english_model, settings.multilingual_model):
+        try:
+            parts.append(model_fingerprint(model_path(settings.model(name), settings,
+                                                      prepare=False)))
+        except ModelUnavailable:
+            parts.append(f"{name}:unavailable")
+    path = acceptance_path(settings)
+    if path is not None and path.exists():
+        parts.append(warehouse.file_sha256(path))
+    return "|".join(parts)
 
 
 def _last_hash(con: duckdb.DuckDBPyConnection, pipeline: str, source: str) -> str | None:
@@ -213,7 +233,7 @@ def run_source(settings: Settings, pipeline: str, source: Source,
                ) -> RunSummary:
     """Run one source of a pipeline (see the module docstring for the guarantees)."""
     started = time.time()
-    input_hash = _input_hash(source, context.limit)
+    input_hash = _input_hash(source, context.limit, engine_fingerprint(settings))
     if not force and _last_hash(context.con, pipeline, source.name) == input_hash:
         return RunSummary(pipeline, source.name, "unchanged")
     staged = source.read()

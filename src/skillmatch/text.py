@@ -31,7 +31,12 @@ STOPWORDS = {
     "en": set("the and of to a in for is are with on you we our as be will this that or by "
               "an at your from have has it who can all their they not more about which".split()),
     "nl": set("de het een en van in op voor met je is zijn wij we ons onze te die dat als bij "
-              "aan om of ook door naar uit er wordt worden heb hebt heeft jij jouw u uw".split()),
+              "aan om of ook door naar uit er wordt worden heb hebt heeft jij jouw u uw "
+              # frequent in Dutch ads and never English words: short sentences carry few
+              # function words ("Vereisten 3+ jaar ervaring met webontwikkeling")
+              "jaar ervaring kennis goede sterke vaardigheden werken vereisten vereist "
+              "bent kunt kan moet samen zoeken zoek functie taken eisen bij voorkeur "
+              "minimaal klanten medewerkers".split()),
     "de": set("der die das und zu den mit von ist sie wir für auf ein eine im dem nicht "
               "werden bei als auch uns unser ihre".split()),
     "fr": set("le la les et de des du un une pour avec en dans est vous nous sur au aux "
@@ -74,7 +79,8 @@ def detect_language(text: str, default: str = "en") -> str:
         return default
     counts = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
     best = max(counts, key=counts.get)
-    return best if counts[best] >= 2 and counts[best] > counts.get(default, 0) else default
+    needed = 1 if len(words) < 12 else 2  # a short sentence has one function word or two
+    return best if counts[best] >= needed and counts[best] > counts.get(default, 0) else default
 
 
 def split_sentences(text: str, max_chars: int = 400) -> list[Segment]:

@@ -53,6 +53,8 @@ class CsvSpec:
     `date_formats`: strptime formats of the source's dates; matching values are staged as
     ISO dates, others are kept as they are so that normalisation reports them.
     `required`: source columns the header must have. `reject_if`: per-row noise rules.
+    `headings`: source column -> a heading line put before its value when columns are joined,
+    so the ad keeps its sections ("Profiel:", "Aanbod:") for the mapping to read.
     """
 
     columns: Mapping[str, str | list[str]]
@@ -65,6 +67,7 @@ class CsvSpec:
     constants: Mapping[str, str] = field(default_factory=dict)
     extract: Mapping[str, str] = field(default_factory=dict)
     reject_if: tuple[RowRule, ...] = ()
+    headings: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted((set(self.columns) | set(self.constants) | set(self.extract))
@@ -198,7 +201,9 @@ def read_vacancy_csv(path: Path, source: str, spec: CsvSpec) -> Staged:
             if isinstance(columns, str):
                 row[target] = values.get(columns, "")
             else:
-                row[target] = "\n\n".join(v for v in (values.get(c, "") for c in columns) if v)
+                row[target] = "\n\n".join(
+                    f"{spec.headings[c]}\n{v}" if c in spec.headings else v
+                    for c in columns if (v := values.get(c, "")))
         row.update(spec.constants)
         for target, pattern in extract.items():
             found = pattern.search(row[target])
@@ -247,6 +252,7 @@ def _csv_spec(name: str, table: Mapping[str, Any]) -> CsvSpec:
             constants=dict(table.get("constants", {})),
             extract=dict(table.get("extract", {})),
             reject_if=tuple(rules),
+            headings=dict(table.get("headings", {})),
         )
     except KeyError as exc:
         raise SourceError(f"source {name!r}: missing key {exc}") from exc

@@ -1,0 +1,122 @@
+"""The skill labels a mapping compares text with, arranged for fast max-per-skill scoring, and
+the word helpers that say whether a label's words were said."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from skillmatch.search import normalise
+
+GENERIC_WORDS = {"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "use",
+                 "apply", "skills", "skill", "knowledge", "ability", "principles", "techniques"}
+# Words that never name a skill on their own, however a label happens to be spelled: seen
+# carrying whole matches in real ads ("term" -> terminology, "re" -> instrumentation equipment,
+# "plan", "data", "lead", "conduct", "support", "care"). A phrase or exact mention made only of
+# these (or of 1-3 letter lower-case fragments) is no evidence; acronyms written in capitals
+# ("R", "C#", "SQL") still are, through the case-sensitive exact rule.
+FUNCTION_WORDS = GENERIC_WORDS | {
+    "is", "are", "be", "as", "at", "by", "it", "its", "we", "you", "your", "our", "us", "this",
+    "that", "these", "those", "will", "can", "all", "any", "from", "have", "has", "who", "re",
+    "term", "terms", "plan", "data", "lead", "conduct", "support", "care", "work", "team",
+    "role", "staff", "service", "services", "recovery", "shift", "shifts", "free", "hours",
+    "de", "het", "een", "en", "van", "voor", "met", "je", "jij", "jouw", "wij", "ons", "onze",
+    "te", "die", "dat", "als", "bij", "aan", "om", "ook", "door", "naar", "uit", "er",
+    "plannen", "werk", "zorg",
+}
+STEM = 5  # leading characters compared: "communicating" says "communication"
+# words that say nothing about which skill a label means, in either language
+LABEL_STOPWORDS = GENERIC_WORDS | {
+    "is", "are", "be", "as", "at", "by", "it", "its", "from", "into", "other", "their",
+    "de", "het", "een", "en", "van", "voor", "met", "in", "op", "te", "aan", "bij", "of", "om",
+    "door", "naar", "over", "uit", "je", "zich", "die", "dat",
+}
+LABEL_KINDS = ("preferred", "alt", "unofficial")
+
+
+# small caches: a phrase recurs within its sentence's candidates, a label across sentences
+# (large ones held ~0.5 GB more over the 185k distinct sentences of the NHS file)
+@functools.lru_cache(maxsize=4096)
+def words(text: str) -> frozenset[str]:
+    """The normalised words of a text (cached: a sentence's phrases recur per candidate)."""
+    return frozenset(normalise(text).split())
+
+
+@functools.lru_cache(maxsize=32_768)
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text, cut to their stems (for "was this word said?")."""
+    return frozenset(w[:STEM] for w in words(text) if w not in GENERIC_WORDS)
+
+
+def is_fragment(phrase: str) -> bool:
+    """A phrase that cannot carry a match alone: only function words or short lower-case
+    fragments ("re", "term", "IT" stays an acronym only when a label is written so)."""
+    tokens = normalise(phrase).split()
+    return not tokens or all(t in FUNCTION_WORDS or (len(t) <= 3 and not any(
+        c.isdigit() or c in "#+" for c in t)) for t in tokens)
+
+
+@dataclass
+class SkillVocabulary:
+    """Skill labels (preferred + alternative, in the given languages) arranged for fast
+    max-per-skill scoring. Every vocabulary of a warehouse lists the skills in one order."""
+
+    skills: pd.DataFrame                 # uri, preferred_label, skill_type, reuse_level
+    texts: list[str]                     # unique label texts
+    text_skills: list[tuple[int, ...]]   # text id -> skill ids carrying it
+    languages: tuple[str, ...] = ("en",)
+    exact: dict[str, list[int]] = field(default_factory=dict)  # normalised -> text ids
+    case_sensitive: set[int] = field(default_factory=set)      # acronyms: exact case only
+    content_words: list[list[str]] = field(default_factory=list)  # per text, for specificity
+    # multi-word labels as sets of word stems, indexed by their longest stem: a sentence that
+    # says every stem, in any order ("verzorg je wonden" ~ "wonden verzorgen"), names it
+    text_stems: dict[int, frozenset[str]] = field(default_factory=dict)
+    stem_index: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_warehouse(cls, con: duckdb.DuckDBPyConnection,
+                       languages: Sequence[str] = ("en",)) -> SkillVocabulary:
+        skills = con.execute(
+            "SELECT uri, trim(preferred_label) AS preferred_label, skill_type, reuse_level "
+            "FROM esco_skill ORDER BY uri"
+        ).df()
+        marks = ", ".join("?" for _ in languages)
+        labels = con.execute(
+            f"""SELECT l.uri, trim(l.label) AS label FROM esco_label l
+                WHERE l.concept_type = 'skill' AND l.kind IN {LABEL_KINDS}
+                  AND l.language IN ({marks})""", list(languages)
+        ).df()
+        labels = labels[labels["label"] != ""]
+        index = pd.Series(np.arange(len(skills)), index=skills["uri"])
+        labels["skill"] = index.reindex(labels["uri"]).to_numpy()
+        labels = labels.dropna(subset=["skill"])
+        codes, texts = pd.factorize(labels["label"])
+        skill_ids = labels["skill"].to_numpy(dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(texts) + 1))
+        text_skills = [tuple(np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]]).tolist())
+                       for t in range(len(texts))]
+        vocab = cls(skills, list(texts), text_skills, tuple(languages))
+        for t, text in enumerate(vocab.texts):
+            norm = normalise(text)
+            vocab.exact.setdefault(norm, []).append(t)
+            vocab.content_words.append([w for w in norm.split() if w not in GENERIC_WORDS])
+            if len(text) <= 4 or (text.isupper() and len(text) <= 8):
+                vocab.case_sensitive.add(t)
+            label_stems = frozenset(w[:STEM] for w in norm.split()
+                                    if w not in LABEL_STOPWORDS and len(w) > 2)
+            if 2 <= len(label_stems) <= 4:
+                vocab.text_stems[t] = label_stems
+                vocab.stem_index.setdefault(max(label_stems, key=len), []).append(t)
+        return vocab
+
+    def stem_hits(self, sentence: str) -> list[int]:
+        """Text ids of multi-word labels whose every word stem the sentence says."""
+        said = frozenset(w[:STEM] for w in words(sentence) if w not in LABEL_STOPWORDS)
+        return [t for stem in said for t in self.stem_index.get(stem, ())
+                if self.text_stems[t] <= said]
