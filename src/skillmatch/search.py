@@ -80,12 +80,14 @@ class LabelTable:
 
 
 def read_labels(con: duckdb.DuckDBPyConnection, concept_types=CONCEPT_TYPES) -> LabelTable:
-    """Labels of skills and occupations with their concept's English preferred label."""
+    """Labels of skills and occupations with their concept's English preferred label (ESCO's
+    own: the project's unofficial Dutch skill labels serve the mapping, not the search)."""
     frame = con.execute(
         """SELECT l.uri, l.concept_type, l.language, l.label, l.kind,
                   c.preferred_label
            FROM esco_label l JOIN esco_concept c ON c.uri = l.uri
            WHERE l.concept_type IN (SELECT unnest(?::VARCHAR[]))
+             AND l.kind <> 'unofficial'
            ORDER BY l.concept_type, l.uri, l.language, l.kind, l.label""",
         [list(concept_types)],
     ).df()

@@ -33,7 +33,13 @@ import numpy as np
 import torch
 
 from skillmatch.encoding import Encoder, get_encoder
-from skillmatch.mapping.acceptance import AcceptanceModel, Candidate, Context, features
+from skillmatch.mapping.acceptance import (
+    FEATURES,
+    AcceptanceModel,
+    Candidate,
+    Context,
+    features,
+)
 from skillmatch.mapping.boilerplate import is_boilerplate, sections
 from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment, stems, words
 from skillmatch.search import normalise
@@ -224,19 +230,18 @@ class SkillExtractor:
     @staticmethod
     def _exact_hits(vocab: SkillVocabulary, sentence: str, phrases: list[tuple[str, int, int]]
                     ) -> dict[int, tuple[int, int, bool]]:
-        """skill id -> (start, end, is acronym), for phrases and words that are a skill label.
-        Function words and short lower-case fragments count only as case-exact acronyms."""
+        """skill id -> (start, end, is acronym), for phrases and words that are a skill label
+        (function words and short lower-case fragments never are)."""
         hits: dict[int, tuple[int, int, bool]] = {}
         tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(sentence)]
         for raw, s, e in [*phrases, *tokens]:
             text = raw.rstrip(".")  # "…and C#." ends a sentence; ".NET" keeps its dot
             e -= len(raw) - len(text)
-            fragment = is_fragment(text)
+            if is_fragment(text):
+                continue
             for t in vocab.exact.get(normalise(text), []):
                 acronym = t in vocab.case_sensitive
                 if acronym and vocab.texts[t] != text.strip():
-                    continue
-                if fragment and not (acronym and any(c.isupper() or c in "#+" for c in text)):
                     continue
                 for skill in vocab.text_skills[t]:
                     hits.setdefault(skill, (s, e, acronym))
@@ -371,9 +376,10 @@ class SkillExtractor:
 
     def feature_matrix(self, candidates: Sequence[tuple[int, Candidate, float, Context]]
                        ) -> np.ndarray:
+        if not candidates:
+            return np.zeros((0, len(FEATURES)))
         return np.array([features(c, top, self._skill_type[k], self._reuse[k], ctx)
-                         for k, c, top, ctx in candidates], dtype=np.float64).reshape(
-                             len(candidates), -1)
+                         for k, c, top, ctx in candidates], dtype=np.float64)
 
     def occupation_prior(self, occupations: Sequence[str], skill: int) -> float:
         """How strongly the ad's linked occupations (best first) list the skill in ESCO."""
@@ -406,7 +412,7 @@ class SkillExtractor:
         segments = split_sentences(cleaned)
         where = sections([seg.text for seg in segments])
         kept = [(seg, sec) for seg, sec in zip(segments, where, strict=True)
-                if not is_boilerplate(seg.text)]
+                if not is_boilerplate(seg.text) and not is_fragment(seg.text)]
         return Document(lang, [k[0] for k in kept], [k[1] for k in kept], tuple(occupations))
 
     def candidates(self, doc: Document, per_sentence: Sequence[Scored]

@@ -4,6 +4,7 @@ the word helpers that say whether a label's words were said."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ FUNCTION_WORDS = GENERIC_WORDS | {
     "te", "die", "dat", "als", "bij", "aan", "om", "ook", "door", "naar", "uit", "er",
     "plannen", "werk", "zorg",
 }
+_TOKEN = re.compile(r"[\w+#]+")
 STEM = 5  # leading characters compared: "communicating" says "communication"
 # words that say nothing about which skill a label means, in either language
 LABEL_STOPWORDS = GENERIC_WORDS | {
@@ -54,11 +56,11 @@ def stems(text: str) -> frozenset[str]:
 
 
 def is_fragment(phrase: str) -> bool:
-    """A phrase that cannot carry a match alone: only function words or short lower-case
-    fragments ("re", "term", "IT" stays an acronym only when a label is written so)."""
-    tokens = normalise(phrase).split()
-    return not tokens or all(t in FUNCTION_WORDS or (len(t) <= 3 and not any(
-        c.isdigit() or c in "#+" for c in t)) for t in tokens)
+    """A phrase that cannot carry a match alone: only function words ("re", "term", "IT",
+    "data", "plan") or short lower-case fragments. Capitalised acronyms ("R", "SQL", "C#")
+    are real mentions."""
+    tokens = [m.group() for m in _TOKEN.finditer(phrase)]
+    return all(t.lower() in FUNCTION_WORDS or (len(t) <= 3 and t.islower()) for t in tokens)
 
 
 @dataclass
