@@ -389,16 +389,6 @@ class SkillExtractor:
             best = max(best, weight / (1 + 0.5 * rank))
         return best
 
-    def rank_sentence(self, sentence: str, scored: Scored, language: str = "en"
-                      ) -> list[tuple[int, float]]:
-        """A lone sentence's skills, best first, as (skill id, probability)."""
-        top = self._top(scored)
-        ctx = Context(language=language, sentence_words=len(sentence.split()))
-        items = [(k, c, top, ctx) for k, c in scored.items()]
-        prob = self.probabilities(items)
-        order = np.argsort(-prob, kind="stable")
-        return [(items[i][0], float(prob[i])) for i in order]
-
     @staticmethod
     def _top(scored: Scored) -> float:
         return max((c.score for c in scored.values()), default=0.0)

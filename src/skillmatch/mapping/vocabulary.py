@@ -55,6 +55,7 @@ def stems(text: str) -> frozenset[str]:
     return frozenset(w[:STEM] for w in words(text) if w not in GENERIC_WORDS)
 
 
+@functools.lru_cache(maxsize=32_768)
 def is_fragment(phrase: str) -> bool:
     """A phrase that cannot carry a match alone: only function words ("re", "term", "IT",
     "data", "plan") or short lower-case fragments. Capitalised acronyms ("R", "SQL", "C#")
