@@ -15,7 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import LONG_AD, REPO, SHARED, VDAB_ROWS, make_project, nhs_lines, write_nhs
+from conftest import (
+    LONG_AD,
+    REPO,
+    REPO_SETTINGS,
+    SHARED,
+    VDAB_ROWS,
+    make_project,
+    nhs_lines,
+    write_nhs,
+)
 
 from skillmatch.cli import main
 from skillmatch.settings import Settings
@@ -248,3 +257,22 @@ def test_build_runs_the_pipelines_in_order_and_skips_unchanged_inputs(project) -
     assert code == 0 and out.count("unchanged since its last run") == 4
     code, out = cli(project, "pipeline", "list")
     assert code == 0 and out.split()[0] == "regions" and "candidates" in out
+
+
+def test_a_new_mapping_engine_re_maps_unchanged_inputs(tmp_path) -> None:
+    """`skillmatch build` re-maps when the engine could map differently: its version, its
+    models' files or its acceptance model changed (the input hash includes them)."""
+    import shutil
+    from dataclasses import replace
+
+    from skillmatch.pipeline import engine_fingerprint
+
+    shutil.copy(REPO / "taxonomy" / "esco.toml", tmp_path / "esco.toml")
+    shutil.copy(REPO / "taxonomy" / "acceptance.json", tmp_path / "acceptance.json")
+    shutil.copy(REPO / "taxonomy" / "skills_nl_unofficial.csv", tmp_path)
+    settings = replace(REPO_SETTINGS,
+                       taxonomy_config=tmp_path / "esco.toml")
+    before = engine_fingerprint(settings)
+    assert before == engine_fingerprint(settings)
+    (tmp_path / "acceptance.json").write_text("{}", encoding="utf-8")
+    assert engine_fingerprint(settings) != before
