@@ -33,7 +33,7 @@ from skillmatch.encoding import Encoder, get_encoder
 from skillmatch.mapping import OccupationLinker, SkillExtractor, mapping_params
 from skillmatch.mapping.acceptance import AcceptanceModel, Context
 from skillmatch.mapping.extractor import configured_acceptance
-from skillmatch.mapping.occupations import example_fold
+from skillmatch.mapping.occupations import example_fold, read_title_examples
 from skillmatch.mapping.training import Unit, cross_validated, fit_acceptance, unit_metrics
 from skillmatch.search import LabelTable, TaxonomyIndex, normalise
 from skillmatch.settings import Settings
@@ -174,13 +174,6 @@ def read_melo(folder: Path) -> MeloSet:
     return MeloSet(queries, corpus, concept_of, dict(relevant))
 
 
-def read_job_titles(path: Path) -> list[tuple[str, str]]:
-    """(vacancy title, ESCO occupation URI) pairs."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        return [(r["vacancyTitle"], r["conceptUri"]) for r in csv.DictReader(fh)
-                if r.get("vacancyTitle") and r.get("conceptUri")]
-
-
 # --------------------------------------------------------------------------- runners
 
 
@@ -249,7 +242,7 @@ def evaluate_melo(settings: Settings, encoder: Encoder, folder: Path,
 def evaluate_job_titles(linker: OccupationLinker, path: Path, limit: int | None = None,
                         fold: int | None = None) -> dict[str, float]:
     """accuracy@1 and MRR of title -> occupation linking (on one example fold if given)."""
-    pairs = read_job_titles(path)
+    pairs = read_title_examples(path)
     if fold is not None:
         pairs = [p for p in pairs if example_fold(p[0]) == fold]
     if limit:

@@ -140,9 +140,9 @@ class SkillExtractor:
         self.params = params or mapping_params(settings)
         self.vocab = SkillVocabulary.from_warehouse(con)
         self._vocabs: dict[tuple[str, ...], SkillVocabulary] = {("en",): self.vocab}
-        self._con_languages = {r[0] for r in con.execute(
+        languages = {r[0] for r in con.execute(
             "SELECT DISTINCT language FROM esco_label WHERE concept_type = 'skill'").fetchall()}
-        for lang in sorted(self._con_languages - {"en"}):
+        for lang in sorted(languages - {"en"}):
             self._vocabs[("en", lang)] = SkillVocabulary.from_warehouse(con, ("en", lang))
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None

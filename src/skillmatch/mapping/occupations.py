@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from skillmatch.encoding import get_encoder
+from skillmatch.mapping.training import fold_of
 from skillmatch.search import LabelTable, TaxonomyIndex, get_index, read_labels
 from skillmatch.settings import Settings
 from skillmatch.text import clean_text, detect_language
@@ -22,7 +22,7 @@ _INDEXES: dict[tuple, TaxonomyIndex] = {}
 
 def example_fold(title: str) -> int:
     """The fold of a labelled title (evaluation holds one fold out of the examples)."""
-    return zlib.crc32(title.strip().lower().encode("utf-8")) % EXAMPLE_FOLDS
+    return fold_of(title.strip().lower(), EXAMPLE_FOLDS)
 
 
 def read_title_examples(path: Path) -> list[tuple[str, str]]:
