@@ -11,7 +11,9 @@ build: setup
 app: setup
 	.venv/bin/skillmatch app
 
-run: build app
+# the app opens once the taxonomy and its index exist; the build goes on behind it
+run: setup
+	.venv/bin/skillmatch run
 
 test: setup
 	bash scripts/setup_browser.sh

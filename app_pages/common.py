@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,9 @@ import streamlit as st
 from skillmatch import matching, planning, search, taxonomy, warehouse
 from skillmatch.analytics import DemandFilter
 from skillmatch.encoding import get_encoder
+from skillmatch.exports import safe_csv
 from skillmatch.mapping import SkillExtractor
+from skillmatch.progress import SEARCH_INDEX, describe, read_run
 from skillmatch.settings import Settings, load_settings
 
 
@@ -26,7 +29,8 @@ def settings() -> Settings:
 
 @contextmanager
 def connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection, so `skillmatch` commands can write in between."""
+    """A short-lived read-only connection to the published warehouse: runs write a private
+    copy (never blocking this), and the next connection sees a newly published version."""
     con = warehouse.connect(settings().warehouse, read_only=True)
     try:
         yield con
@@ -42,7 +46,7 @@ def require_taxonomy() -> dict:
     except warehouse.WarehouseMissing:
         release = None
     except duckdb.Error as exc:
-        st.error(f"The warehouse at `{settings().warehouse}` cannot be read: {exc}")
+        st.error(f"The warehouse at `{settings().warehouse}` cannot be read: {escape(exc)}")
         st.stop()
     if release is None:
         st.warning(
@@ -55,13 +59,13 @@ def require_taxonomy() -> dict:
 
 
 def version() -> str:
-    """Changes whenever the warehouse file does: part of every cache key, so a rebuilt
-    warehouse is never served from a stale cache."""
+    """Changes whenever a new warehouse version is published (a new file under the same name):
+    part of every cache key, so a rebuilt warehouse is never served from a stale cache."""
     try:
         stat = settings().warehouse.stat()
     except FileNotFoundError:
         return "missing"
-    return f"{settings().warehouse}:{stat.st_mtime_ns}:{stat.st_size}"
+    return f"{settings().warehouse}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
 
 
 RUN_HINT = ("Build it with:\n\n```\nskillmatch build\n```\n(or `make run`, which also "
@@ -131,6 +135,17 @@ def module_proposals(version: str, flt: DemandFilter, n: int, min_vacancies: int
                                         max_credentials=max_credentials, embed=embed)
 
 
+def wait_for_index(what: str = SEARCH_INDEX) -> None:
+    """While a build is still embedding the labels a page needs (the first `make run`), say so
+    and stop the page, instead of embedding them a second time in the app's own process."""
+    state = read_run(settings().warehouse)
+    if state and state["running"] and state["what"] == "build" and what not in state["published"]:
+        st.info(f"The {what} is being built by the build that runs behind the app; this page "
+                "works when it is done.\n\n" + escape(describe(state)))
+        footer()
+        st.stop()
+
+
 def search_index(release: dict) -> search.TaxonomyIndex:
     s = settings()
     return _search_index(str(s.warehouse), str(release["loaded_at"]), s.search_model)
@@ -155,8 +170,31 @@ def _taxonomy_info(warehouse_path: str, loaded_at: str) -> dict:
 
 
 def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=name,
-                       mime="text/csv", key=f"dl-{name}")
+    """Every download goes through here, so no page can hand out a CSV whose source text a
+    spreadsheet would run as a formula (`skillmatch.exports.safe_csv`)."""
+    st.download_button(label, safe_csv(frame), file_name=name, mime="text/csv",
+                       key=f"dl-{name}")
+
+
+_MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]<>&~$:|]")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([#+=-]|(?<=\d)[.)](?=\s|$))", re.MULTILINE)
+
+
+def escape(value: object) -> str:
+    """`value` (source or user text: titles, employers, labels, descriptions, errors) as
+    markdown that Streamlit shows literally: no emphasis, link, image, HTML, math, colour
+    directive, table, heading or list can come from it. Use it for every interpolation into
+    `st.markdown`, `st.write`, `st.caption`, alerts, headers and labels; None is empty."""
+    text = _MARKDOWN_INLINE.sub(r"\\\g<0>", "" if value is None else str(value))
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", text)
+
+
+def link(url: str) -> str:
+    """A markdown link to a source URL, or the URL as escaped text when it is not plain http(s)
+    (a `javascript:` or malformed URL never becomes a link)."""
+    if re.fullmatch(r"https?://[^\s()<>\[\]`\\]+", url or ""):
+        return f"[{escape(url)}]({url})"
+    return escape(url)
 
 
 def footer() -> None:

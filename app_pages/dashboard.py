@@ -65,6 +65,7 @@ cols[4].metric("Mean shortage weight", f"{figures['mean_shortage_weight']:.2f}",
 
 
 def reading(text: str) -> None:
+    """A chart's caption; callers pass source text (labels, names) through `common.escape`."""
     st.caption(f"**Reading:** {text}")
 
 
@@ -88,7 +89,7 @@ with demand_tab:
     else:
         bar(occupations, "vacancies", "occupation", "Most demanded occupations")
         top = occupations.iloc[0]
-        reading(f"“{top.occupation}” is the most demanded occupation here: "
+        reading(f"“{common.escape(top.occupation)}” is the most demanded occupation here: "
                 f"{top.vacancies:,} vacancies, {top.share_pct} % of the selection.")
         st.dataframe(occupations.drop(columns="occupation_uri"), hide_index=True,
                      width="stretch")
@@ -102,7 +103,7 @@ with skills_tab:
         "vacancies", "skill", "Most demanded skills", color="kind")
     if not skills.empty:
         first = skills.iloc[0]
-        reading(f"“{first.skill}” is asked for in {first.share_pct} % of vacancies "
+        reading(f"“{common.escape(first.skill)}” is asked for in {first.share_pct} % of vacancies "
                 f"({first.vacancies:,}); colour marks ESCO's green and digital skills.")
     st.dataframe(skills.drop(columns="skill_uri"), hide_index=True, width="stretch")
     common.csv_download(skills, "top_skills.csv")
@@ -129,7 +130,8 @@ with skills_tab:
         st.info("Emerging skills need two quarters with vacancies and skills above the "
                 "minimum volume.")
     else:
-        reading(f"Growth of each skill's share of vacancies in {emerging.latest_quarter[0]} "
+        reading("Growth of each skill's share of vacancies in "
+                f"{common.escape(emerging.latest_quarter[0])} "
                 "against the quarter before; skills below the minimum volume do not rank, "
                 "new skills (no mention the quarter before) come first.")
         st.dataframe(emerging.drop(columns="skill_uri"), hide_index=True, width="stretch")
@@ -162,7 +164,8 @@ with gap_tab:
         with_data = shapes[shapes["region_code"].isin(values.index)]
         countries = sorted(with_data["country"].unique()) or sorted(shapes["country"].unique())
         country = st.radio("Map", countries, horizontal=True, key="map_country",
-                           index=countries.index("NL") if "NL" in countries else 0)
+                           index=countries.index("NL") if "NL" in countries else 0,
+                           format_func=common.escape)
         features = [{"type": "Feature", "geometry": json.loads(r.geometry_geojson),
                      "properties": {"region": f"{r.name} ({r.region_code})",
                                     **({k: (None if pd.isna(v) else v)
@@ -187,9 +190,9 @@ with gap_tab:
             width="stretch")
     if not regional.empty:
         worst = regional.iloc[0]
-        reading(f"Darker regions' supply mirrors less of their demand; {worst['name']} has "
-                f"the highest mismatch ({worst.mismatch_pct} %), largest gap: "
-                f"“{worst.top_gap_skill}”.")
+        reading("Darker regions' supply mirrors less of their demand; "
+                f"{common.escape(worst['name'])} has the highest mismatch "
+                f"({worst.mismatch_pct} %), largest gap: “{common.escape(worst.top_gap_skill)}”.")
         st.dataframe(regional, hide_index=True, width="stretch")
         common.csv_download(regional, "regional_mismatch.csv")
 
@@ -201,9 +204,10 @@ with gap_tab:
         st.info("No skill demand in this selection.")
     else:
         top = gap.iloc[0]
-        reading(f"“{top.skill}” takes {top.demand_share_pct:.1f} % of the weighted demand "
-                f"but {top.supply_share_pct:.1f} % of supply: gap {top.gap_index:+.1f} points "
-                f"({top.holders:,} candidates hold it, {top.credentials} credentials teach it).")
+        reading(f"“{common.escape(top.skill)}” takes {top.demand_share_pct:.1f} % of the weighted "
+                f"demand but {top.supply_share_pct:.1f} % of supply: gap "
+                f"{top.gap_index:+.1f} points ({top.holders:,} candidates hold it, "
+                f"{top.credentials} credentials teach it).")
         st.dataframe(gap.drop(columns="skill_uri"), hide_index=True, width="stretch",
                      column_config={"gap_index": st.column_config.NumberColumn(format="%+.2f")})
         common.csv_download(gap, "skill_gap.csv")
@@ -220,7 +224,7 @@ with shortage_tab:
             f"Shortage weight per sector, {latest['quarter'].iloc[0]}")
         top = latest.sort_values("shortage_weight", ascending=False).iloc[0]
         reading(f"Above 1 = vacancies harder to fill than average (CBS tension, adjusted for "
-                f"growth); highest: {top.sector} ({top.shortage_weight:.2f}).")
+                f"growth); highest: {common.escape(top.sector)} ({top.shortage_weight:.2f}).")
         recent = shortage[shortage["quarter"] >= f"{int(latest['quarter'].iloc[0][:4]) - 5}"]
         st.altair_chart(alt.Chart(recent).mark_line().encode(
             x=alt.X("quarter:O", title=None, axis=alt.Axis(labelOverlap=True)),

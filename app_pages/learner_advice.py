@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import common
 from skillmatch import matching, recommend
+from skillmatch.progress import MAPPING_INDEX
 
 st.title("Learner advice")
 st.caption("For study advisers and learners: what is missing for a target occupation or "
@@ -49,6 +50,7 @@ if st.button("Advise", key="advise", type="primary"):
             target = matching.requirements_for_occupation(
                 con, occupation_of[occupation], include_optional=include_optional)
         elif vacancy_text.strip():
+            common.wait_for_index(MAPPING_INDEX)
             found = common.skill_extractor(version).extract(vacancy_text[:100_000])
             target = matching.requirements_from_skills(con, [m.uri for m in found
                                                              if m.accepted])
@@ -93,9 +95,9 @@ else:
                  column_config={"covered_share": st.column_config.ProgressColumn(
                      "share of gap", min_value=0.0, max_value=1.0, format="%.2f")})
     first = ranked.iloc[0]
-    st.caption(f"**Reading:** “{first.title}” covers {len(first.covers)} missing skills "
-               f"({first.covered_share:.0%} of the gap weight) for {first.ects:g} ECTS — the "
-               "best value per unit of study time. Estimated ECTS are marked.")
+    st.caption(f"**Reading:** “{common.escape(first.title)}” covers {len(first.covers)} missing "
+               f"skills ({first.covered_share:.0%} of the gap weight) for {first.ects:g} ECTS — "
+               "the best value per unit of study time. Estimated ECTS are marked.")
     common.csv_download(ranked, "credential_ranking.csv")
 
 st.subheader(f"4. A stackable path within {budget} ECTS")
@@ -104,8 +106,8 @@ if path.empty:
     st.info("No credential that teaches a missing skill fits this budget.")
 else:
     for step in path.itertuples():
-        st.markdown(f"**Step {step.step}: {step.title}** · {step.ects:g} ECTS "
-                    f"(total {step.cumulative_ects:g}) — {step.reason} "
+        st.markdown(f"**Step {step.step}: {common.escape(step.title)}** · {step.ects:g} ECTS "
+                    f"(total {step.cumulative_ects:g}) — {common.escape(step.reason)} "
                     f"Gap covered so far: {step.covered_weight_after:.0%}.")
     remaining = 1 - path["covered_weight_after"].iloc[-1]
     st.caption(f"**Reading:** {len(path)} credential(s), {path['cumulative_ects'].iloc[-1]:g} "

@@ -57,14 +57,14 @@ st.dataframe(summary, hide_index=True, width="stretch",
                  "overlap with nearest credential", min_value=0.0, max_value=1.0,
                  format="%.2f")})
 best = proposals[0]
-st.caption(f"**Reading:** the top proposal, “{best.title}”, bundles {len(best.skills)} skills "
-           f"asked for in {best.vacancies:,} vacancies (mean shortage weight "
-           f"{best.mean_shortage_weight:.2f}); score = shortage-weighted vacancies × growth "
+st.caption(f"**Reading:** the top proposal, “{common.escape(best.title)}”, bundles "
+           f"{len(best.skills)} skills asked for in {best.vacancies:,} vacancies (mean shortage "
+           f"weight {best.mean_shortage_weight:.2f}); score = shortage-weighted vacancies × growth "
            "factor. A high overlap with the nearest credential means: extend that one instead.")
 common.csv_download(summary, "module_proposals.csv")
 
 for proposal in proposals:
-    with st.expander(f"Proposed module {proposal.rank}: {proposal.title}",
+    with st.expander(f"Proposed module {proposal.rank}: {common.escape(proposal.title)}",
                      expanded=proposal.rank == 1):
         cols = st.columns(5)
         cols[0].metric("Vacancies", f"{proposal.vacancies:,}")
@@ -85,6 +85,8 @@ for proposal in proposals:
         right.dataframe(proposal.regions, hide_index=True, width="stretch")
         st.markdown("**Evidence: sample vacancies**")
         st.dataframe(proposal.evidence, hide_index=True, width="stretch")
+        common.csv_download(proposal.evidence, f"module_{proposal.rank}_evidence.csv",
+                            "Download evidence as CSV")
         st.markdown("**Nearest existing credentials**")
         if proposal.nearest_credentials.empty:
             st.caption("No credential in the catalogue shares these skills.")

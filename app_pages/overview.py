@@ -12,7 +12,7 @@ st.write(
 )
 release = common.require_taxonomy()
 info = common.taxonomy_info(release)
-st.subheader(f"ESCO v{info['version']}")
+st.subheader(f"ESCO v{common.escape(info['version'])}")
 counts = info["counts"]
 cols = st.columns(4)
 cols[0].metric("Skills", f"{counts['esco_skill']:,}")
@@ -22,7 +22,7 @@ cols[3].metric("Labels", f"{counts['esco_label']:,}")
 table = pd.DataFrame(sorted(counts.items()), columns=["table", "rows"])
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption(
-    f"Languages: {info['languages']}; labels per language: {info['labels_by_language']}. "
-    f"Loaded {info['loaded_at']}."
+    f"Languages: {common.escape(info['languages'])}; labels per language: "
+    f"{common.escape(info['labels_by_language'])}. Loaded {common.escape(info['loaded_at'])}."
 )
 common.footer()

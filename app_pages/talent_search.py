@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import common
 from skillmatch import matching, recommend
 from skillmatch.candidates import candidate_regions
+from skillmatch.progress import MAPPING_INDEX
 
 st.title("Talent search")
 st.caption("For employers: candidates whose micro-credentials and declared skills cover a "
@@ -27,6 +28,7 @@ if mode == "A vacancy text":
         if not text.strip():
             st.warning("Paste a vacancy text first.")
         else:
+            common.wait_for_index(MAPPING_INDEX)
             with st.spinner("Mapping the text to ESCO skills…"):
                 found = [m for m in common.skill_extractor(version).extract(text[:100_000])
                          if m.accepted]
@@ -89,7 +91,7 @@ if evidence is not None and not evidence.empty:
 try:
     requirements = matching.normalise_requirements(edited)
 except ValueError as exc:
-    st.error(f"The requirement table needs a fix: {exc}")
+    st.error(f"The requirement table needs a fix: {common.escape(exc)}")
     st.stop()
 
 regions = common.cached(candidate_regions)
@@ -130,14 +132,15 @@ st.dataframe(
                                                             format="%.2f")})
 best = results.iloc[0]
 st.caption(f"**Reading:** score = weight of the requirements a candidate holds / total "
-           f"weight. The best match, {best.candidate_id}, holds {best.essential_matched} of "
-           f"{best.essential_total} essential skills (score {best.score:.2f}).")
+           f"weight. The best match, {common.escape(best.candidate_id)}, holds "
+           f"{best.essential_matched} of {best.essential_total} essential skills "
+           f"(score {best.score:.2f}).")
 common.csv_download(results, "talent_search.csv")
 
 st.subheader("Why these candidates")
 catalogue = common.cached(recommend.load_catalogue)
 for row in results.head(10).itertuples():
-    with st.expander(f"{row.rank}. {row.candidate_id} — score {row.score:.2f}, "
+    with st.expander(f"{row.rank}. {common.escape(row.candidate_id)} — score {row.score:.2f}, "
                      f"missing {len(row.missing_skills)}", expanded=row.rank == 1):
         explained = index.explain(row.candidate_id, requirements)
         st.dataframe(explained[["skill_label", "importance", "weight", "matched", "via",

@@ -21,6 +21,7 @@ if not query.strip():
     common.footer()
     st.stop()
 
+common.wait_for_index()
 index = common.search_index(release)
 hits = index.search(
     query,
@@ -29,7 +30,8 @@ hits = index.search(
     top_k=15,
 )
 if hits.empty:
-    st.warning(f"Nothing in ESCO matches “{query}”. Try other words or another language.")
+    st.warning(f"Nothing in ESCO matches “{common.escape(query)}”. Try other words or "
+               "another language.")
     common.footer()
     st.stop()
 
@@ -57,13 +59,14 @@ with common.connection() as con:
 
 if occupation:
     occ = occupation["occupation"]
-    st.header(occ["preferred_label"])
+    st.header(common.escape(occ["preferred_label"]))
     isco = occupation["isco_group"]
     if isco:
-        st.markdown(f"**ISCO-08 group {isco['code']}** — {isco['preferred_label']}"
-                    + (f" · _{isco['label_nl']}_" if isco.get("label_nl") else ""))
-    st.markdown(f"ESCO code `{occ['esco_code']}` · [{uri}]({uri})")
-    st.write(occ["description"])
+        st.markdown(f"**ISCO-08 group {common.escape(isco['code'])}** — "
+                    f"{common.escape(isco['preferred_label'])}"
+                    + (f" · _{common.escape(isco['label_nl'])}_" if isco.get("label_nl") else ""))
+    st.markdown(f"ESCO code {common.escape(occ['esco_code'])} · {common.link(uri)}")
+    st.markdown(common.escape(occ["description"]))
     essential, optional = occupation["essential"], occupation["optional"]
     a, b = st.columns(2)
     a.subheader(f"Essential skills ({len(essential)})")
@@ -79,16 +82,17 @@ if occupation:
         st.dataframe(occupation["labels"], hide_index=True, width="stretch")
 elif skill:
     sk = skill["skill"]
-    st.header(sk["preferred_label"])
-    st.markdown(f"**{sk['skill_type'] or 'skill'}** · reuse level: {sk['reuse_level'] or '—'} · "
-                f"[{uri}]({uri})")
+    st.header(common.escape(sk["preferred_label"]))
+    st.markdown(f"**{common.escape(sk['skill_type'] or 'skill')}** · reuse level: "
+                f"{common.escape(sk['reuse_level'] or '—')} · {common.link(uri)}")
     if skill["collections"]:
         st.markdown("Collections: " + " ".join(f"`{c}`" for c in skill["collections"]))
-    st.write(sk["description"])
+    st.markdown(common.escape(sk["description"]))
     broader = skill["broader"]
     if len(broader):
         st.subheader("Place in the hierarchy")
-        st.markdown(" → ".join(broader["label"].tolist()) + f" → **{sk['preferred_label']}**")
+        st.markdown(" → ".join(map(common.escape, broader["label"]))
+                    + f" → **{common.escape(sk['preferred_label'])}**")
         st.caption("Broadest group first; a skill can sit under more than one group.")
     occupations = skill["occupations"]
     st.subheader(f"Occupations that need it ({len(occupations)})")

@@ -62,8 +62,7 @@ def run_one(name: str, ads: int, partition: int) -> dict:
     engine.warm_up(step, warm, workspace)  # on every worker
     warm_up_s = time.perf_counter() - started
     started = time.perf_counter()
-    out = engine.map_partitions(step, frame, workspace,
-                                progress=lambda _m: None, partition_rows=partition)
+    out = engine.map_partitions(step, frame, workspace, partition_rows=partition)
     seconds = time.perf_counter() - started
     engine.close()
     return {"ads": ads, "seconds": round(seconds, 1), "ads_per_s": round(ads / seconds, 2),

@@ -80,7 +80,7 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
 
 
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
-    candidates = staged.rows.drop_duplicates("candidate_id")
+    candidates = staged.rows  # the reader folded repeated candidates (the last one kept)
     held = candidate_credential_rows(candidates)
     declared = candidate_skill_rows(candidates)
     free = declared.loc[~declared["is_esco_uri"], "skill"].drop_duplicates().tolist()
@@ -107,5 +107,4 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         "candidate_skill": declared[["candidate_id", "skill", "skill_uri"]].assign(
             source=source.name),
     }
-    return Output(tables, rows_stored=len(candidates),
-                  rows_duplicate=len(staged.rows) - len(candidates))
+    return Output(tables, rows_stored=len(candidates), rows_duplicate=staged.duplicates)

@@ -19,16 +19,16 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
 
 
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
-    courses = staged.rows.drop_duplicates("course_id").assign(source=source.name)
+    courses = staged.rows.assign(source=source.name)  # the reader folded repeated courses
     texts = [
         "\n".join([title, description if isinstance(description, str) else "", *skills])
         for title, description, skills in zip(courses["title"], courses["description"],
                                                courses["listed_skills"], strict=True)
     ]
     extractor = ctx.cached("extractor", lambda: SkillExtractor(ctx.settings, ctx.con))
-    matches = extract_documents(extractor, texts, ["en"] * len(texts), progress=ctx.progress,
+    matches = extract_documents(extractor, texts, ["en"] * len(texts),
                                 label="courses")
     skills = skill_rows(courses["course_id"].tolist(), matches, "course_id",
                         config.get("skills_per_course", 10))
     return Output({"course": courses, "course_skill": skills.assign(source=source.name)},
-                  rows_stored=len(courses), rows_duplicate=len(staged.rows) - len(courses))
+                  rows_stored=len(courses), rows_duplicate=staged.duplicates)

@@ -44,7 +44,7 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         outcomes["credential_id"]).fillna("").tolist()
     matches = extract_documents(extractor(ctx), outcomes["outcome_text"].tolist(),
                                 [lg if lg in ("en", "nl") else "" for lg in language],
-                                progress=ctx.progress, label="learning outcomes")
+                                label="learning outcomes")
     keys = [f"{c}#{n}" for c, n in zip(outcomes["credential_id"], outcomes["outcome_no"],
                                        strict=True)]
     mapped = skill_rows(keys, matches, "outcome_key", config.get("skills_per_outcome", 5))
@@ -69,4 +69,5 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         "credential_quality": quality_issue_rows(credentials).assign(source=source.name),
         "credential_stack": stack_rows(credentials).assign(source=source.name),
     }
-    return Output(tables, rows_stored=len(credentials))
+    # a credential listed twice in one file was folded by its reader (the last one kept)
+    return Output(tables, rows_stored=len(credentials), rows_duplicate=staged.duplicates)

@@ -18,7 +18,7 @@ def sources(ctx: Context, config: dict[str, Any]) -> list[Source]:
         rows = region_table(index)
         return Staged(rows, rows_read=len(rows))
 
-    return [Source("geo", folder, read)]
+    return [Source("geo", folder, read, reference=True)]
 
 
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:

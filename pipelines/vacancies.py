@@ -80,15 +80,18 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     mapped = ctx.engine.map_partitions(
         map_ads, mapping_order(ads), ctx.workspace({"occupations_per_vacancy":
                                      config.get("occupations_per_vacancy", 3)}),
-        partition_rows=config.get("chunk", 500), progress=ctx.progress, label="ads")
+        partition_rows=config.get("chunk", 500), label="ads")
     occupations = mapped.get("vacancy_occupation", occupation_rows([], [], "vacancy_id"))
     skills = mapped.get("vacancy_skill", skill_rows([], [], "vacancy_id"))
     best = occupations[occupations["rank"] == 1].set_index("vacancy_id")
-    for column, target in (("occupation_uri", "occupation_uri"),
-                           ("occupation_label", "occupation_label"),
-                           ("isco_code", "isco_code"), ("score", "occupation_score"),
-                           ("accepted", "occupation_accepted")):
-        ads[target] = best[column].reindex(ads["vacancy_id"]).to_numpy()
+    # typed, so that ads none of which found an occupation still store text and numbers
+    for column, target, dtype in (("occupation_uri", "occupation_uri", "str"),
+                                  ("occupation_label", "occupation_label", "str"),
+                                  ("isco_code", "isco_code", "str"),
+                                  ("score", "occupation_score", "float64"),
+                                  ("accepted", "occupation_accepted", "boolean")):
+        ads[target] = pd.Series(best[column].reindex(ads["vacancy_id"]).to_numpy(),
+                                index=ads.index).astype(dtype)
     ads["occupation_accepted"] = ads["occupation_accepted"].fillna(False).astype(bool)
     ads = infer_sector(ads, read_isco_sector(ctx.resolve(config["isco_sector"])))
     ads["skill_count"] = skills.groupby("vacancy_id").size().reindex(
@@ -99,7 +102,9 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
         "vacancy_occupation": occupations.assign(source=source.name),
         "vacancy_skill": skills.assign(source=source.name),
     }
-    return Output(tables, rows_stored=len(ads), rows_duplicate=len(duplicates))
+    # a record listed twice in the feed was folded by the reader; a re-post here
+    return Output(tables, rows_stored=len(ads),
+                  rows_duplicate=staged.duplicates + len(duplicates))
 
 
 def after_write(con: duckdb.DuckDBPyConnection) -> None:

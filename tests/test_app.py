@@ -1,14 +1,25 @@
 """Streamlit AppTest: every page renders from the real warehouse, and the explorer's main action
-(search, then look a concept up) shows the expected content."""
+(search, then look a concept up) shows the expected content. Hostile source text (formulas,
+markdown, HTML) leaves the pages only as text."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
+import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from conftest import REPO
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+
+from app_pages.common import escape
+from skillmatch.exports import safe_csv
 
 APP = str(REPO / "app.py")
 PAGES = ("app_pages/dashboard.py", "app_pages/talent_search.py", "app_pages/module_planner.py",
@@ -199,3 +210,90 @@ def test_data_status_lists_sources_and_rejects(demo_settings, env_for) -> None:
     rejected = query(demo_settings, "SELECT count(*) FROM reject")[0][0]
     assert rejected > 0  # the VDAB sample has navigation pages
     assert any("names the record" in c.value for c in at.caption)
+
+
+HOSTILE_TITLE = '=HYPERLINK("http://evil.example","click")'
+HOSTILE_EMPLOYER = "=cmd|' /C calc'!A0"
+HOSTILE_MARKUP = "<script>alert(1)</script> **bold** [x](javascript:alert(1)) ![](http://t.example/p)"
+
+
+@pytest.fixture(scope="module")
+def hostile_settings(demo_settings, tmp_path_factory: pytest.TempPathFactory):
+    """The demo warehouse with hostile sources: every vacancy titled and employed by a formula,
+    every evidence sentence starting with one, every credential title markup."""
+    path = tmp_path_factory.mktemp("hostile") / "warehouse.duckdb"
+    shutil.copy(demo_settings.warehouse, path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("UPDATE vacancy SET title = ?, employer = ?",
+                    [HOSTILE_TITLE, HOSTILE_EMPLOYER])
+        con.execute("UPDATE vacancy_skill SET evidence = '-2+3 ' || coalesce(evidence, '')")
+        con.execute("UPDATE credential SET title = ? || ' ' || title", [HOSTILE_MARKUP])
+    finally:
+        con.close()
+    return dataclasses.replace(demo_settings, warehouse=path)
+
+
+def served_name(data: bytes, mime: str, name: str) -> str:
+    """The file name under which Streamlit serves a download of `data`. AppTest drops a run's
+    files with the run, but the name is a content hash, so a button's URL shows which bytes it
+    hands out."""
+    url = MediaFileManager(MemoryMediaFileStorage("/media")).add(
+        data, mime, "0", file_name=name, is_for_static_download=True)
+    return Path(url).name
+
+
+def test_a_downloaded_csv_of_a_vacancy_whose_title_starts_with_equals_opens_as_text(
+        hostile_settings, env_for) -> None:
+    env_for(hostile_settings)
+    at = open_page("app_pages/module_planner.py")
+    at.checkbox(key="by_meaning").uncheck().run()
+    at.number_input(key="min_vacancies").set_value(2).run()
+    at.button(key="propose").click().run()
+    assert not at.exception
+    evidence = next(d.value for d in at.dataframe if "employer" in d.value.columns)
+    assert (evidence["title"] == HOSTILE_TITLE).all()
+    button = at.download_button(key="dl-module_1_evidence.csv")
+    url_name = Path(button.proto.url).name
+    payload = safe_csv(evidence)
+    assert url_name == served_name(payload, "text/csv", "module_1_evidence.csv"), \
+        "the button does not hand out safe_csv of the evidence table on screen"
+    assert url_name != served_name(evidence.to_csv(index=False).encode("utf-8"), "text/csv",
+                                   "module_1_evidence.csv")
+    table = list(csv.DictReader(io.StringIO(payload.decode("utf-8"), newline="")))
+    assert {r["title"] for r in table} == {"'" + HOSTILE_TITLE}
+    assert {r["employer"] for r in table} == {"'" + HOSTILE_EMPLOYER}
+    assert all(r["evidence"].startswith("'-2+3 ") for r in table)
+    assert pd.read_csv(io.BytesIO(payload))["title"].eq("'" + HOSTILE_TITLE).all()
+
+
+def test_source_markup_is_shown_as_text(hostile_settings, env_for) -> None:
+    env_for(hostile_settings)
+    at = open_page("app_pages/learner_advice.py")
+    at.selectbox(key="target_occupation").set_value("nurse responsible for general care").run()
+    at.button(key="advise").click().run()
+    assert not at.exception
+    shown = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.info,
+                               *at.warning, *at.success)] + [e.label for e in at.expander]
+    assert not [t for t in shown if HOSTILE_MARKUP in t]
+    with_title = [t for t in shown if escape(HOSTILE_MARKUP) in t]
+    assert any(t.startswith("**Reading:**") for t in with_title)  # the best credential
+    assert any(t.startswith("**Step 1: ") for t in with_title)  # the stackable path
+
+
+@pytest.mark.parametrize("text", [HOSTILE_MARKUP, "1. first\n# heading\n  - item\n+ x\nfoo\n===",
+                                  "a & b &amp; :red[x] $x$ ~~s~~ <http://evil.example> |a|b|",
+                                  "| a | b |\n|---|---|\n| 1 | 2 |", "C# \\*"])
+def test_escape_renders_every_character_literally(text: str) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(
+        escape(text))
+    assert html.startswith("<p>") and html.count("<") == 2  # one paragraph, no other element
+    assert html == "<p>" + markdown_it.common.utils.escapeHtml(text).replace(
+        "\n  ", "\n") + "</p>\n"
+
+
+def test_escape_leaves_plain_labels_alone() -> None:
+    for label in ("C#", "nurse responsible for general care", "ESCO v1.1.1", "ISCO-08 2221"):
+        assert escape(label) == label
+    assert escape(None) == ""

@@ -144,3 +144,28 @@ def test_train_acceptance_then_eval_on_tiny_sets(mini_settings, tmp_path) -> Non
     datasets = {r["dataset"] for r in rows}
     assert {"HOUSE validation", "HOUSE validation (nl)", "NHS ads"} <= datasets
     assert all({"value", "in_sample", "heuristic"} <= set(r) for r in rows)
+
+
+def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(tmp_path) -> None:
+    bad = tmp_path / "not_a_warehouse.duckdb"
+    bad.write_bytes(b"this is not a DuckDB file" * 100)
+    command = [sys.executable, "-m", "skillmatch.cli", "--warehouse", str(bad), "status"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "status: IOException" in lines[0] and str(bad) in lines[0]
+    assert "warehouse.py" in lines[0] and "--debug" in lines[0]
+    debug = subprocess.run([*command[:3], "--debug", *command[3:]], capture_output=True,
+                           text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_a_project_error_is_its_own_line_without_a_type(tmp_path) -> None:
+    done = subprocess.run([sys.executable, "-m", "skillmatch.cli", "--warehouse",
+                           str(tmp_path / "none.duckdb"), "map", "nurse"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Error: python -m skillmatch.cli map: no warehouse at {tmp_path / 'none.duckdb'}: "
+        "run `skillmatch taxonomy load` (or `skillmatch build`)"]

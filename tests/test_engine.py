@@ -55,10 +55,8 @@ def test_split_keeps_order_and_size() -> None:
 def test_both_engines_cut_and_join_the_same_way(mini_settings, dask_engine, tmp_path) -> None:
     frame = pd.DataFrame({"x": range(23), "label": [f"r{i}" for i in range(23)]})
     ws = Workspace(mini_settings, {"k": 3}, taxonomy=tmp_path / "unused.duckdb")
-    local = InProcessEngine().map_partitions(tag_rows, frame, ws, partition_rows=5,
-                                             progress=lambda _m: None)
-    remote = dask_engine.map_partitions(tag_rows, frame, ws, partition_rows=5,
-                                        progress=lambda _m: None)
+    local = InProcessEngine().map_partitions(tag_rows, frame, ws, partition_rows=5)
+    remote = dask_engine.map_partitions(tag_rows, frame, ws, partition_rows=5)
     assert dask_engine.workers == 2
     assert local["sizes"]["size"].tolist() == [5, 5, 5, 5, 3]
     for name in ("rows", "sizes"):
@@ -70,7 +68,7 @@ def test_a_failing_partition_is_named(mini_settings, dask_engine, tmp_path) -> N
     ws = Workspace(mini_settings, taxonomy=tmp_path / "unused.duckdb")
     with pytest.raises(EngineError, match="x=7 is malformed"):
         dask_engine.map_partitions(fail_on_seven, pd.DataFrame({"x": range(10)}), ws,
-                                   partition_rows=3, progress=lambda _m: None)
+                                   partition_rows=3)
 
 
 def note_process(part: pd.DataFrame, ws: Workspace) -> dict[str, pd.DataFrame]:
@@ -122,8 +120,7 @@ def test_vacancies_pipeline_gives_the_same_warehouse_on_dask(tmp_path: Path, min
     shutil.copy(project.warehouse, other.warehouse)
     quiet = {"only": ["nhs", "vdab"], "progress": lambda _m: None}
     for settings in (project, other):
-        assert all(s.status == "ok" for s in run_pipeline(settings, "regions",
-                                                          progress=lambda _m: None))
+        assert all(s.status == "ok" for s in run_pipeline(settings, "regions"))
     local = list(run_pipeline(project, "vacancies", **quiet))
     remote = list(run_pipeline(other, "vacancies", engine=dask_engine, **quiet))
     assert [(s.rows_read, s.rows_stored) for s in local] == \

@@ -16,9 +16,10 @@ SUITE = {  # name -> (script, full arguments, --quick arguments)
     "app": ("bench_app.py", [], ["--queries", "100"]),
     "scale": ("bench_scale.py", [], ["--sizes", "10000", "100000"]),
     "dask": ("bench_dask.py", [], ["--ads", "200"]),
+    "publish": ("bench_publish.py", [], ["--scaled", "100000", "--seconds", "10"]),
 }
 RESULT_FILES = {"mapping": "mapping.json", "pipeline": "pipeline.json", "app": "app.json",
-                "scale": "scale.json", "dask": "dask.json"}
+                "scale": "scale.json", "dask": "dask.json", "publish": "publish.json"}
 
 
 def run(benchmarks: Path, names: list[str], quick: bool, echo=print) -> list[str]:
@@ -79,4 +80,18 @@ def summary(results: Path) -> str:
         if "ratio_per_round" in d:
             lines += ["", f"2 workers / in-process per round: {d['ratio_per_round']}."]
         lines += ["", f"Same rows out of every engine: {d['same_rows']}.", ""]
+    if pub := _load(results, "publish"):
+        lines += ["## Publishing and reads during a rebuild", "",
+                  "| warehouse | file | publish (copy, fsync, rename) | extra disk in a run |",
+                  "|---|---|---|---|"]
+        for name in ("demo", "scaled"):
+            if r := pub.get(name):
+                label = f"{r['vacancies']:,} scaled vacancies" if name == "scaled" else "demo"
+                lines.append(f"| {label} | {r['file_mb']:,} MB | {r['publish_s_median']} s | "
+                             f"{r['extra_disk_during_run_mb']:,} MB |")
+        idle, busy = pub["reads_idle"], pub["reads_during_rebuild"]
+        lines += ["", f"Dashboard query from another process every 100 ms: idle p50 "
+                  f"{idle['p50_ms']} / p95 {idle['p95_ms']} ms; during a "
+                  f"{busy['rebuild_s']} s rebuild p50 {busy['p50_ms']} / p95 {busy['p95_ms']} ms, "
+                  f"{busy['errors']} errors in {busy['queries']} queries.", ""]
     return "\n".join(lines)

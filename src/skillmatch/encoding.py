@@ -15,11 +15,12 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from skillmatch.progress import bar
 from skillmatch.settings import ModelSpec, Settings
 
 # Nothing may be fetched from a model hub at run time: fail fast instead of hanging.
@@ -262,10 +263,10 @@ class Encoder:
         self,
         texts: Sequence[str],
         kind: str = "query",
-        progress: Callable[[int, int], None] | None = None,
         cache: bool = True,
     ) -> np.ndarray:
-        """Vectors for texts; `kind` is "query" or "document" and picks the model's prefix."""
+        """Vectors for texts; `kind` is "query" or "document" and picks the model's prefix.
+        More than one chunk of new texts (a label index) shows a progress bar."""
         prefix = self.spec.query_prefix if kind == "query" else self.spec.document_prefix
         full = [prefix + t for t in texts]
         if not full:
@@ -281,12 +282,13 @@ class Encoder:
                 unique.setdefault(keys[i].tobytes(), full[i])
             order = sorted(unique, key=lambda k: -len(unique[k]))
             chunk = max(self.settings.embedding_batch_size * 32, 1)
-            for start in range(0, len(order), chunk):
-                part = order[start:start + chunk]
-                vectors = self.encode_raw([unique[k] for k in part])
-                self.cache.add(np.array(part, dtype=f"S{KEY_BYTES}"), vectors)
-                if progress:
-                    progress(min(start + chunk, len(order)), len(order))
+            with bar(f"embedding with {self.name}", len(order), "texts",
+                     shown=len(order) > chunk) as embedded:
+                for start in range(0, len(order), chunk):
+                    part = order[start:start + chunk]
+                    vectors = self.encode_raw([unique[k] for k in part])
+                    self.cache.add(np.array(part, dtype=f"S{KEY_BYTES}"), vectors)
+                    embedded.update_to(min(start + chunk, len(order)))
         return self.cache.get(keys)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from skillmatch.progress import bar
 from skillmatch.settings import Settings
 
 ENGINES = ("in-process", "dask")
@@ -103,7 +103,6 @@ class Workspace:
 
 
 PartitionStep = Callable[[pd.DataFrame, Workspace], dict[str, pd.DataFrame]]
-Progress = Callable[[str], None]
 
 
 def split(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
@@ -118,26 +117,19 @@ def _concat(results: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
             for name in names}
 
 
-def _report(progress: Progress, label: str, done: int, total: int, rows: int,
-            started: float) -> None:
-    rate = rows / max(time.perf_counter() - started, 1e-9)
-    progress(f"  {label}: partition {done}/{total}, {rows:,} rows ({rate:,.1f}/s)")
-
-
 class InProcessEngine:
     """Every partition in this process, one after the other."""
 
     name = "in-process"
 
     def map_partitions(self, step: PartitionStep, frame: pd.DataFrame, workspace: Workspace,
-                       *, partition_rows: int, progress: Progress = print,
-                       label: str = "rows") -> dict[str, pd.DataFrame]:
-        parts = split(frame, partition_rows)
-        started, results, rows = time.perf_counter(), [], 0
-        for number, part in enumerate(parts, start=1):
-            results.append(step(part.reset_index(drop=True), workspace))
-            rows += len(part)
-            _report(progress, label, number, len(parts), rows, started)
+                       *, partition_rows: int, label: str = "rows") -> dict[str, pd.DataFrame]:
+        results, rows = [], 0
+        with bar(f"mapping {label}", len(frame), label) as mapped:
+            for part in split(frame, partition_rows):
+                results.append(step(part.reset_index(drop=True), workspace))
+                rows += len(part)
+                mapped.update_to(rows)
         return _concat(results)
 
     def warm_up(self, step: PartitionStep, frame: pd.DataFrame, workspace: Workspace) -> None:
@@ -229,8 +221,7 @@ class DaskEngine:
         return path
 
     def map_partitions(self, step: PartitionStep, frame: pd.DataFrame, workspace: Workspace,
-                       *, partition_rows: int, progress: Progress = print,
-                       label: str = "rows") -> dict[str, pd.DataFrame]:
+                       *, partition_rows: int, label: str = "rows") -> dict[str, pd.DataFrame]:
         import dask.dataframe as dd
         from distributed import as_completed
 
@@ -244,15 +235,17 @@ class DaskEngine:
             done = ddf.map_partitions(_run_partition, step, remote, str(run_dir / "out"),
                                       meta={"partition": "int64", "rows": "int64"})
             futures = self.client.compute(done.to_delayed())
-            started, rows = time.perf_counter(), 0
-            for count, future in enumerate(as_completed(futures), start=1):
-                try:
-                    result = future.result()
-                except Exception as exc:  # a worker error: name it, keep the warehouse as is
-                    self.client.cancel(futures)
-                    raise EngineError(f"a partition failed on a Dask worker: {exc}") from exc
-                rows += int(result["rows"].sum())
-                _report(progress, label, count, len(parts), rows, started)
+            rows = 0
+            with bar(f"mapping {label}", len(frame), label) as mapped:
+                for future in as_completed(futures):
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a worker error: name it, keep the warehouse
+                        self.client.cancel(futures)
+                        raise EngineError(f"a partition failed on a Dask worker: {exc}") \
+                            from exc
+                    rows += int(result["rows"].sum())
+                    mapped.update_to(rows)
             return {table.name: pd.concat(
                 [pd.read_parquet(p) for p in sorted(table.glob("part-*.parquet"))],
                 ignore_index=True) for table in sorted((run_dir / "out").glob("*"))}

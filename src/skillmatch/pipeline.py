@@ -6,9 +6,10 @@ This module does the rest, the same for every pipeline:
 
 - an input whose content hash (plus run parameters) equals that of its last successful run is
   skipped: re-running the same input changes nothing;
-- otherwise every table row of that source is replaced in one transaction together with its
-  run record and rejects, so a changed file updates in place and a failed or killed run leaves
-  the warehouse exactly as it was;
+- otherwise the run writes a private copy of the warehouse (`warehouse.publishing`): every
+  table row of each changed source is replaced in one transaction together with its run record
+  and rejects, and the copy is published atomically when all sources are done. Readers keep
+  answering from the published version meanwhile; a failed or killed run publishes nothing;
 - a pipeline may also define `after_write(con)`: it runs in that same transaction, for tables
   derived from all sources together (the vacancies pipeline re-keys the demand index there);
 - the run record checks rows read = stored + duplicates + rejected.
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from skillmatch import progress as skillmatch_progress
 from skillmatch import warehouse
 from skillmatch.engine import DaskEngine, InProcessEngine, Workspace
 from skillmatch.settings import Settings
@@ -53,6 +55,7 @@ class Source:
     read: Callable[[], Staged]
     fingerprint: str = ""  # extra parameters that change the output (e.g. generator seed)
     kind: str = ""         # which transform branch applies, for pipelines with mixed inputs
+    reference: bool = False  # reference data (regions, code lists): `--limit` never cuts it
 
 
 @dataclass
@@ -188,7 +191,9 @@ def _last_hash(con: duckdb.DuckDBPyConnection, pipeline: str, source: str) -> st
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
     """Arrow with list columns typed as lists of strings (an all-empty list column would
-    otherwise become INTEGER[] in DuckDB) and nullable ints kept nullable."""
+    otherwise become INTEGER[] in DuckDB), text columns without a value (a run without rows,
+    a field no record filled) typed as text, not as DuckDB's INTEGER for nulls, and nullable
+    ints kept nullable."""
     arrays, names = [], []
     for name in frame.columns:
         column = frame[name]
@@ -197,6 +202,8 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
             values = [None if not isinstance(v, list | tuple | np.ndarray)
                       else [str(x) for x in v] for v in column]
             arrays.append(pa.array(values, type=pa.list_(pa.string())))
+        elif column.dtype == object and column.isna().all():
+            arrays.append(pa.array([None] * len(column), type=pa.string()))
         else:
             arrays.append(pa.Array.from_pandas(column))
         names.append(str(name))
@@ -226,19 +233,26 @@ def _replace_source(con: duckdb.DuckDBPyConnection, table: str, source: str,
         con.unregister("_incoming")
 
 
+def _limited(source: Source, limit: int | None) -> int | None:
+    """Reference data (regions, code lists) always loads whole: a quick look needs it all."""
+    return None if source.reference else limit
+
+
 def run_source(settings: Settings, pipeline: str, source: Source,
                transform: Callable[[Source, Staged, Context], Output], context: Context,
                force: bool = False,
-               after_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
-               ) -> RunSummary:
+               after_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+               input_hash: str | None = None) -> RunSummary:
     """Run one source of a pipeline (see the module docstring for the guarantees)."""
     started = time.time()
-    input_hash = _input_hash(source, context.limit, engine_fingerprint(settings))
+    limit = _limited(source, context.limit)
+    if input_hash is None:
+        input_hash = _input_hash(source, limit, engine_fingerprint(settings))
     if not force and _last_hash(context.con, pipeline, source.name) == input_hash:
         return RunSummary(pipeline, source.name, "unchanged")
     staged = source.read()
-    if context.limit is not None and len(staged.rows) > context.limit:
-        staged.rows = staged.rows.head(context.limit).reset_index(drop=True)
+    if limit is not None and len(staged.rows) > limit:
+        staged.rows = staged.rows.head(limit).reset_index(drop=True)
         staged.rows_read = len(staged.rows) + len(staged.rejects)
     if not staged.rows_read:
         staged.rows_read = len(staged.rows) + len(staged.rejects)
@@ -252,9 +266,12 @@ def run_source(settings: Settings, pipeline: str, source: Source,
         record.reject(*reject)
     record.rows_rejected = len(record.rejects)
     con = context.con
-    with warehouse.transaction(con):
-        for table, frame in output.tables.items():
+    writing = skillmatch_progress.bar(f"{pipeline}/{source.name}: writing",
+                                      len(output.tables), "tables")
+    with warehouse.transaction(con), writing:
+        for done, (table, frame) in enumerate(output.tables.items(), start=1):
             _replace_source(con, table, source.name, frame)
+            writing.update_to(done)
         if after_write is not None:
             after_write(con)
         record.write(con, source=source.name)
@@ -262,40 +279,89 @@ def run_source(settings: Settings, pipeline: str, source: Source,
                       record.rows_duplicate, record.rows_rejected, time.time() - started)
 
 
+def _sources(module: ModuleType, context: Context, config: dict[str, Any], name: str,
+             only: list[str] | None) -> list[Source]:
+    sources = module.sources(context, config)
+    unknown = set(only or []) - {s.name for s in sources}
+    if unknown:
+        raise PipelineError(f"pipeline {name!r} has no source {sorted(unknown)}; it has "
+                            f"{', '.join(s.name for s in sources)}")
+    return [s for s in sources if not only or s.name in only]
+
+
 def run_pipeline(settings: Settings, name: str, only: list[str] | None = None,
                  limit: int | None = None, force: bool = False,
                  progress: Progress = print,
                  engine: InProcessEngine | DaskEngine | None = None) -> Iterator[RunSummary]:
-    """Run every source of one pipeline (or the named ones), each in its own transaction;
-    the embedding-bound stages run on `engine` (in-process by default)."""
+    """Run every source of one pipeline (or the named ones) and publish the result once, at
+    the end; the embedding-bound stages run on `engine` (in-process by default). When no
+    source changed, nothing is copied or published."""
     module = load_definition(settings, name)
-    con = warehouse.connect(settings.warehouse)
+    config = pipeline_config(settings).get(name, {})
+    engine = engine or InProcessEngine()
+    fingerprint = engine_fingerprint(settings)
+    # which sources changed, asked of the published warehouse (read-only: no copy needed)
+    con = warehouse.connect(settings.warehouse, read_only=True)
     try:
         if not warehouse.table_exists(con, "esco_skill"):
             raise warehouse.WarehouseMissing(
                 f"{settings.warehouse} has no ESCO taxonomy: run `skillmatch taxonomy load`")
-        context = Context(settings, con, limit, progress, engine or InProcessEngine())
-        config = pipeline_config(settings).get(name, {})
-        sources = module.sources(context, config)
-        unknown = set(only or []) - {s.name for s in sources}
-        if unknown:
-            raise PipelineError(f"pipeline {name!r} has no source {sorted(unknown)}; it has "
-                                f"{', '.join(s.name for s in sources)}")
-        for source in sources:
-            if only and source.name not in only:
-                continue
+        sources = _sources(module, Context(settings, con, limit, progress, engine), config,
+                           name, only)
+        hashes = {s.name: _input_hash(s, _limited(s, limit), fingerprint) for s in sources}
+        changed = [s for s in sources
+                   if force or _last_hash(con, name, s.name) != hashes[s.name]]
+    finally:
+        con.close()
+    for source in sources:
+        if source not in changed:
+            yield RunSummary(name, source.name, "unchanged")
+    if not changed:
+        return
+    with warehouse.publishing(settings.warehouse, f"pipeline {name}") as con:
+        context = Context(settings, con, limit, progress, engine)
+        for source in changed:
             progress(f"{name}/{source.name}: reading {source.path or '(generated)'}")
             yield run_source(settings, name, source,
                              lambda src, staged, ctx: module.transform(src, staged, ctx,
                                                                        config),
-                             context, force, getattr(module, "after_write", None))
-    finally:
-        con.close()
+                             context, True, getattr(module, "after_write", None),
+                             hashes[source.name])
+        progress(f"{name}: publishing")
+        skillmatch_progress.stage(f"{name}: publishing")
+    skillmatch_progress.published(name)
+
+
+def stored_problems(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Rows kept with a named problem (a repaired text, an unparseable date, no title), per
+    table, source and kind of problem: what an operator should see, though nothing was lost."""
+    tables = [r[0] for r in con.execute(
+        """SELECT table_name FROM information_schema.columns WHERE column_name = 'problems'
+           AND table_name IN (SELECT table_name FROM information_schema.columns
+                              WHERE column_name = 'source') ORDER BY 1""").fetchall()]
+    columns = ["table", "source", "problem", "rows"]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    union = " UNION ALL ".join(
+        f"""SELECT '{t}' AS "table", source, split_part(trim(p), ': ', 1) AS problem
+            FROM (SELECT source, unnest(string_split(problems, '; ')) AS p FROM "{t}"
+                  WHERE coalesce(problems, '') <> '')""" for t in tables)
+    return con.execute(f"""SELECT "table", source, problem, count(*) AS "rows" FROM ({union})
+                           GROUP BY ALL ORDER BY "rows" DESC, 1, 2, 3""").df()[columns]
 
 
 def warehouse_status(settings: Settings, runs: int = 15) -> dict[str, Any]:
-    """Sources, table counts, the latest run of each source and its rejected records."""
-    con = warehouse.connect(settings.warehouse, read_only=True)
+    """The published version, any run in progress, sources, table counts, the latest run of
+    each source and its rejected records."""
+    run = skillmatch_progress.read_run(settings.warehouse)
+    try:
+        con = warehouse.connect(settings.warehouse, read_only=True)
+    except warehouse.WarehouseMissing:
+        if run is None:
+            raise
+        return {"warehouse": str(settings.warehouse), "published": None, "run": run,
+                "size_mb": 0.0, "tables": {}, "sources": [], "recent_runs": [],
+                "rejects": [], "problems": []}
     try:
         latest = con.execute(
             """SELECT * EXCLUDE (rn) FROM (
@@ -310,6 +376,9 @@ def warehouse_status(settings: Settings, runs: int = 15) -> dict[str, Any]:
             [latest["run_id"].tolist()]).df()
         return {
             "warehouse": str(settings.warehouse),
+            "published": warehouse.publication(con),
+            "problems": stored_problems(con).to_dict("records"),
+            "run": run,
             "size_mb": round(settings.warehouse.stat().st_size / 1e6, 1),
             "tables": warehouse.table_counts(con),
             "sources": latest.to_dict("records"),

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged
+from skillmatch.sources import SourceError, Staged, clean_field, join_problems
 from skillmatch.sources.cbs import TOTAL_SECTOR, delimited_records, full_records
 
 PRIOR_FILLED = 2000.0
@@ -50,7 +50,7 @@ TENSION_CLASSES: tuple[tuple[float, str], ...] = (
 TENSION_REQUIRED = ("region_code", "occupation", "period")
 TENSION_COLUMNS = ["region_code", "region_scheme", "occupation", "occupation_scheme", "period",
                    "period_type", "vacancies", "job_seekers", "tension", "tension_computed",
-                   "tension_class", "source_note"]
+                   "tension_class", "source_note", "problems"]
 MAX_NOTE_CHARS = 2000
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -124,7 +124,7 @@ def sector_indicators(stats: pd.DataFrame, *, prior_filled: float = PRIOR_FILLED
     if missing := needed - set(stats.columns):
         raise ValueError(f"sector_indicators needs columns {sorted(missing)}")
     frame = stats[stats["sector_code"].notna()].reset_index(drop=True)
-    if not (frame["sector_code"] == TOTAL_SECTOR).any():
+    if len(frame) and not (frame["sector_code"] == TOTAL_SECTOR).any():  # none: none out
         raise ValueError(f"sector_indicators needs the {TOTAL_SECTOR} total rows")
     t = quarter_index(frame["quarter"])
     out = _time_indicators(frame, ["sector_code"], t)
@@ -261,7 +261,9 @@ def read_tension_csv(path: Path, source: str | None = None) -> Staged:
     cbs_landsdeel), occupation (ESCO occupation URI or ISCO-08 code), occupation_scheme
     (esco / isco), period, period_type (year / quarter / month), vacancies, job_seekers,
     tension (as given, else vacancies / job_seekers), tension_computed (bool), tension_class
-    (UWV-style band), source_note. Unknown extra columns are ignored."""
+    (UWV-style band), source_note, problems (what was repaired, "; "-joined). Unknown extra
+    columns are ignored. A figure given twice for one region, occupation and period keeps
+    the later line; the earlier counts as a duplicate."""
     path = Path(path)
     source = source or str(path)
     header, records = delimited_records(path)
@@ -274,7 +276,6 @@ def read_tension_csv(path: Path, source: str | None = None) -> Staged:
         raise SourceError(f"{path}: needs a tension column or both vacancies and job_seekers")
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
-    seen: dict[tuple[str, str, str], int] = {}
     for number, fields in full_records(records, len(names), staged, source):
         record = f"line {number}"
         cell = {name: value.strip() for name, value in zip(names, fields, strict=True)}
@@ -283,11 +284,6 @@ def read_tension_csv(path: Path, source: str | None = None) -> Staged:
         except ValueError as exc:
             staged.reject(source, record, str(exc))
             continue
-        key = (row["region_code"], row["occupation"], row["period"])
-        if key in seen:
-            staged.reject(source, record, f"duplicate of line {seen[key]}")
-            continue
-        seen[key] = number
         rows.append(row)
     frame = pd.DataFrame(rows, columns=TENSION_COLUMNS)
     for col in ("vacancies", "job_seekers", "tension"):
@@ -298,6 +294,7 @@ def read_tension_csv(path: Path, source: str | None = None) -> Staged:
         frame[col] = frame[col].astype("str")
     staged.rows = frame
     staged.rows_read = len(frame) + len(staged.rejects)
+    staged.fold(["region_code", "occupation", "period"])
     return staged
 
 
@@ -326,11 +323,13 @@ def _tension_row(cell: dict[str, str]) -> dict[str, object]:
         if seekers == 0:
             raise ValueError("tension undefined: job_seekers is 0")
         tension = vacancies / seekers
-    note = " ".join(cell.get("source_note", "").split())
+    problems: list[str] = []
+    note = " ".join(clean_field(cell.get("source_note", ""), "source_note", problems).split())
     if len(note) > MAX_NOTE_CHARS:
         raise ValueError(f"source_note longer than {MAX_NOTE_CHARS} characters")
     return {"region_code": region, "region_scheme": _region_scheme(region),
             "occupation": occupation[0], "occupation_scheme": occupation[1],
             "period": period[0], "period_type": period[1], "vacancies": vacancies,
             "job_seekers": seekers, "tension": tension, "tension_computed": computed,
-            "tension_class": tension_class(tension), "source_note": note}
+            "tension_class": tension_class(tension), "source_note": note,
+            "problems": join_problems(problems)}

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from skillmatch import warehouse
+from skillmatch import progress, warehouse
 from skillmatch.settings import Settings
 
 csv.field_size_limit(1 << 24)
@@ -443,36 +443,34 @@ CREATE OR REPLACE VIEW esco_concept AS
 def load(settings: Settings, export: Path | None = None) -> dict[str, Any]:
     """Read the export, then replace every ESCO table in one transaction; returns a summary.
 
-    Reading and checking happen before the transaction opens; any failure while writing rolls
-    back, so the warehouse holds either the previous taxonomy or the new one, never a mix.
+    Reading and checking happen before anything is written; the tables are replaced in a
+    private copy that is published whole (`warehouse.publishing`), so readers see either the
+    previous taxonomy or the new one, never a mix, and keep reading while it loads.
     """
     started = time.perf_counter()
     config = load_config(settings, export)
     tables, meta = build_tables(config)
     read_seconds = time.perf_counter() - started
-    con = warehouse.connect(settings.warehouse)
-    try:
-        with warehouse.transaction(con):
-            for name, frame in tables.items():
-                warehouse.replace_table(con, name, frame)
-            con.execute(CONCEPT_VIEW)
-            meta["loaded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-            warehouse.replace_table(con, "esco_release", pd.DataFrame([{
-                "version": meta["version"],
-                "language": meta["language"],
-                "languages": ",".join(meta["languages"]),
-                "export": meta["export"],
-                "files": json.dumps(meta["files"]),
-                "loaded_at": meta["loaded_at"],
-                "attribution": meta["attribution"],
-            }]))
-            rows = sum(len(f) for f in tables.values())
-            record = warehouse.RunRecord(
-                pipeline="taxonomy", input=meta["export"], rows_read=rows, rows_stored=rows
-            )
-            record.write(con)
-    finally:
-        con.close()
+    with warehouse.publishing(settings.warehouse, "taxonomy load") as con:
+        for name, frame in tables.items():
+            warehouse.replace_table(con, name, frame)
+        con.execute(CONCEPT_VIEW)
+        meta["loaded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        warehouse.replace_table(con, "esco_release", pd.DataFrame([{
+            "version": meta["version"],
+            "language": meta["language"],
+            "languages": ",".join(meta["languages"]),
+            "export": meta["export"],
+            "files": json.dumps(meta["files"]),
+            "loaded_at": meta["loaded_at"],
+            "attribution": meta["attribution"],
+        }]))
+        rows = sum(len(f) for f in tables.values())
+        record = warehouse.RunRecord(
+            pipeline="taxonomy", input=meta["export"], rows_read=rows, rows_stored=rows
+        )
+        record.write(con)
+    progress.published("taxonomy")
     meta["counts"] = {name: len(frame) for name, frame in tables.items()}
     meta["issues"] = len(tables["esco_issue"])
     meta["read_seconds"] = round(read_seconds, 2)

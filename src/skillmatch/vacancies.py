@@ -17,14 +17,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skillmatch.progress import bar
 from skillmatch.text import MAX_TEXT_CHARS, clean_text, detect_language
 
 RAW_COLUMNS = [
     "source", "source_record", "title", "description", "employer", "posted_date",
     "valid_through", "location", "postcode", "country", "lat", "lon", "language",
-    "sector_code", "employment_type", "salary", "url", "record",
+    "sector_code", "employment_type", "salary", "url", "record", "problems",
 ]
-"""The staged schema every vacancy reader produces: all text, "" when the source has none."""
+"""The staged schema every vacancy reader produces: all text, "" when the source has none;
+`problems` names what the reader repaired ("; "-joined)."""
+MAX_FIELD_CHARS = 2_000  # a title, employer, URL ... longer than this is cut (and named)
+NEAR_DUPLICATE_BAR = 5_000  # ads; fewer fold in a moment
+FIELD_LIMITS = {c: MAX_FIELD_CHARS for c in RAW_COLUMNS if c not in ("description", "problems")}
+FIELD_LIMITS["description"] = MAX_TEXT_CHARS
+"""How long each text may be once normalised: longer values are cut and the cut named."""
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31"))
 
 SECTION_LETTERS = "ABCDEFGHIJKLMNOPQRSTU"  # SBI 2008 / NACE Rev. 2 sections
 COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
@@ -55,7 +63,10 @@ def _dates(values: pd.Series, name: str, problems: list[list[str]],
     """ISO dates/times (any offset) as naive UTC datetime64; unparseable -> NaT + problem."""
     present = values != ""
     parsed = pd.to_datetime(values.where(present), format="ISO8601", utc=True, errors="coerce")
-    parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    parsed = parsed.dt.tz_localize(None)
+    # "9999-12-31" parses, but as nanoseconds it overflows: out of range is not a date
+    parsed = parsed.where((parsed >= DATE_RANGE[0]) & (parsed <= DATE_RANGE[1]))
+    parsed = parsed.astype("datetime64[ns]")
     _problems_of(present & parsed.isna(), f"{name} not a date: ", problems, values.str[:40])
     if flag_missing:
         _problems_of(~present, f"no {name}", problems)
@@ -103,25 +114,31 @@ def _single_line(text: str) -> str:
 def normalise_vacancies(raw: pd.DataFrame) -> pd.DataFrame:
     """Staged vacancies (RAW_COLUMNS, all text) -> typed, cleaned vacancies.
 
-    Adds `vacancy_id` ("source:source_record"), `quarter` ("2019Q1", "" without a posted
-    date) and `problems` ("; "-joined issues, "" when none). Dates become datetime64 (naive
-    UTC), lat/lon float; bad values become NaT/NaN with a problem, and the row is kept.
+    Adds `vacancy_id` ("source:source_record") and `quarter` ("2019Q1", "" without a posted
+    date); `problems` ("; "-joined issues, "" when none) keeps the reader's and adds these.
+    Dates become datetime64 (naive UTC), lat/lon float; bad values become NaT/NaN with a
+    problem, over-long texts are cut (FIELD_LIMITS) with a problem, and the row is kept.
     Columns outside the raw schema are passed through unchanged."""
     missing = [c for c in ("source", "source_record", "title", "description") if c not in raw]
     if missing:
         raise ValueError(f"vacancies lack columns {missing}")
     frame = pd.DataFrame({c: _text_column(raw, c) for c in RAW_COLUMNS}, index=raw.index)
-    problems: list[list[str]] = [[] for _ in range(len(frame))]
+    problems: list[list[str]] = [p.split("; ") if p else [] for p in frame["problems"]]
 
-    long_text = frame["description"].str.len() > MAX_TEXT_CHARS
-    for position in np.flatnonzero(long_text.to_numpy(dtype=bool)):
-        size = len(frame["description"].iat[position])
-        problems[position].append(f"description cut to {MAX_TEXT_CHARS:,} of {size:,} characters")
+    for column, limit in FIELD_LIMITS.items():
+        sizes = frame[column].str.len()
+        long_text = (sizes > limit).to_numpy(dtype=bool)
+        for position in np.flatnonzero(long_text):
+            problems[position].append(f"{column} cut to {limit:,} of {sizes.iat[position]:,} "
+                                      "characters")
+        if long_text.any():
+            frame.loc[long_text, column] = frame.loc[long_text, column].str.slice(0, limit)
     for column in ("title", "employer", "location"):  # feeds escape these too ("St Mary&#39;s")
         frame[column] = frame[column].map(_single_line)
     frame["description"] = frame["description"].map(clean_text)
-    _problems_of((frame["title"] == "") & (frame["description"] == ""),
-                 "no text after cleaning", problems)
+    no_title = frame["title"] == ""
+    _problems_of(no_title & (frame["description"] == ""), "no text after cleaning", problems)
+    _problems_of(no_title & (frame["description"] != ""), "no title", problems)
 
     undetected = (frame["language"] == "").to_numpy()  # positional: the index may repeat
     frame["language"] = frame["language"].str.lower()
@@ -302,26 +319,31 @@ def find_near_duplicates(vacancies: pd.DataFrame, threshold: float = 0.9, *,
     texts = frame["description"].fillna("").astype(str).to_numpy()
     sources = (frame["source"].fillna("").astype(str).to_numpy() if "source" in frame
                else np.full(count, "", dtype=object))
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        # identical shingle sets fold at once; only distinct texts are compared
-        distinct: dict[frozenset[str], list[int]] = {}
-        for position in members:
-            distinct.setdefault(_shingles(texts[position], shingle_size), []).append(position)
-        for shingles, same in distinct.items():
-            if len(shingles) >= min_shingles:
-                for position in same[1:]:
-                    components.union(same[0], position)
-            else:
-                _fold_short(same, ids, sources, components)
-        sets = list(distinct)
-        heads = [same[0] for same in distinct.values()]
-        for i, j in _candidate_pairs(sets, threshold, max_pairwise):
-            if min(len(sets[i]), len(sets[j])) < min_shingles:
-                continue  # short and not identical
-            if _jaccard(sets[i], sets[j]) >= threshold:
-                components.union(heads[i], heads[j])
+    seen = 0
+    with bar("folding near-duplicates", count, "ads", shown=count > NEAR_DUPLICATE_BAR) \
+            as folding:
+        for members in blocks.values():
+            seen += len(members)
+            folding.update_to(seen)
+            if len(members) < 2:
+                continue
+            # identical shingle sets fold at once; only distinct texts are compared
+            distinct: dict[frozenset[str], list[int]] = {}
+            for position in members:
+                distinct.setdefault(_shingles(texts[position], shingle_size), []).append(position)
+            for shingles, same in distinct.items():
+                if len(shingles) >= min_shingles:
+                    for position in same[1:]:
+                        components.union(same[0], position)
+                else:
+                    _fold_short(same, ids, sources, components)
+            sets = list(distinct)
+            heads = [same[0] for same in distinct.values()]
+            for i, j in _candidate_pairs(sets, threshold, max_pairwise):
+                if min(len(sets[i]), len(sets[j])) < min_shingles:
+                    continue  # short and not identical
+                if _jaccard(sets[i], sets[j]) >= threshold:
+                    components.union(heads[i], heads[j])
 
     roots = np.array([components.find(i) for i in range(count)], dtype=np.int64)
     frame["canonical_id"] = pd.Series(ids[roots], index=frame.index, dtype="str")

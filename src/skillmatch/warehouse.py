@@ -1,12 +1,20 @@
-"""The DuckDB warehouse: connections, all-or-nothing writes and run records.
+"""The DuckDB warehouse: connections, publishing, all-or-nothing writes and run records.
 
-Every load replaces its tables inside one transaction, so a load that fails half-way (a bad
-file, a crash, a kill) leaves the previous warehouse exactly as it was.
+Readers (the app, every read-only command) open the *published* file. A writer never touches
+it: `publishing` gives it a private copy, and when the writer's block ends without error the
+copy replaces the published file in one atomic rename. So readers are never locked out (DuckDB
+allows no reader beside a writer of the same file), never see half a rebuild, and a failed or
+killed run leaves them exactly what they had. A reader that still holds the previous version
+keeps reading it: on POSIX the replaced file lives on until its last reader closes it.
+Inside the copy, every load still replaces its tables in one transaction.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,6 +41,12 @@ CREATE TABLE IF NOT EXISTS run (
     source VARCHAR
 );
 ALTER TABLE run ADD COLUMN IF NOT EXISTS source VARCHAR;
+CREATE TABLE IF NOT EXISTS publication (
+    version BIGINT,
+    published_at TIMESTAMP,
+    what VARCHAR,
+    pid BIGINT
+);
 CREATE TABLE IF NOT EXISTS reject (
     run_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
@@ -58,6 +72,93 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         con.execute(RUN_DDL)
     return con
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run is writing this warehouse; one writer at a time."""
+
+
+def private_path(path: Path) -> Path:
+    """Where a run writes before it publishes (next to the warehouse: the rename must not
+    cross file systems)."""
+    return path.with_name(f".{path.name}.next")
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def writer_lock(path: Path, what: str) -> Iterator[None]:
+    """The one writer of `path`: a second run stops at once, naming the first one."""
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another run"
+            raise WarehouseBusy(f"{path} is being written by {holder}: wait for it to finish "
+                                f"(`skillmatch status` shows its progress)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} ({what})".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def publishing(path: Path, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable connection to a private copy of the warehouse; the copy is published over
+    `path` atomically when the block ends without error, and thrown away otherwise."""
+    path = Path(path)
+    with writer_lock(path, what):
+        private = private_path(path)
+        _remove(private)  # left behind by a killed run
+        if path.exists():
+            shutil.copyfile(path, private)
+        con = connect(private)
+        try:
+            yield con
+            version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM publication"
+                                  ).fetchone()[0]
+            con.execute("INSERT INTO publication VALUES (?, now()::TIMESTAMP, ?, ?)",
+                        [version, what, os.getpid()])
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            _remove(private)
+            raise
+        con.close()
+        if private.with_name(private.name + ".wal").exists():
+            raise RuntimeError(f"{private}: the write-ahead log was not checkpointed; "
+                               "nothing was published")
+        _fsync(private)
+        os.replace(private, path)
+        _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publication(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The published version a connection reads: number, time and what published it."""
+    if not table_exists(con, "publication"):
+        return None
+    row = con.execute("SELECT version, published_at, what FROM publication "
+                      "ORDER BY version DESC LIMIT 1").fetchone()
+    return dict(zip(("version", "published_at", "what"), row, strict=True)) if row else None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -22,9 +22,9 @@ Boilerplate sentences (employer, offer, application, privacy) and headings are s
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,7 +41,8 @@ from skillmatch.mapping.acceptance import (
     features,
 )
 from skillmatch.mapping.boilerplate import is_boilerplate, sections
-from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment, stems, words
+from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment, read_rows, stems, words
+from skillmatch.progress import bar
 from skillmatch.search import normalise
 from skillmatch.settings import Settings
 from skillmatch.text import Segment, candidate_phrases, clean_text, detect_language, split_sentences
@@ -138,12 +139,13 @@ class SkillExtractor:
                  acceptance: AcceptanceModel | bool | None = True) -> None:
         self.settings = settings
         self.params = params or mapping_params(settings)
-        self.vocab = SkillVocabulary.from_warehouse(con)
+        # the label rows of every language are read now (the connection is gone later); a
+        # language's vocabulary and stem index are built on its first text: an English-only
+        # run never holds the Dutch one
+        self._skill_rows, self._label_rows = read_rows(con)
+        self.vocab = SkillVocabulary.from_rows(self._skill_rows, self._label_rows)
         self._vocabs: dict[tuple[str, ...], SkillVocabulary] = {("en",): self.vocab}
-        languages = {r[0] for r in con.execute(
-            "SELECT DISTINCT language FROM esco_label WHERE concept_type = 'skill'").fetchall()}
-        for lang in sorted(languages - {"en"}):
-            self._vocabs[("en", lang)] = SkillVocabulary.from_warehouse(con, ("en", lang))
+        self._vocab_lock = threading.Lock()
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None
         self._label_vectors: dict[tuple[str, tuple[str, ...]], torch.Tensor] = {}
@@ -187,9 +189,14 @@ class SkillExtractor:
 
     def vocabulary_for(self, language: str) -> SkillVocabulary:
         """English labels for English text; for another language, its own labels too."""
-        if language == "en":
+        key = ("en", language)
+        if language == "en" or not (self._label_rows["language"] == language).any():
             return self.vocab
-        return self._vocabs.get(("en", language), self.vocab)
+        with self._vocab_lock:
+            if key not in self._vocabs:
+                self._vocabs[key] = SkillVocabulary.from_rows(self._skill_rows,
+                                                              self._label_rows, key)
+        return self._vocabs[key]
 
     def label_vectors(self, encoder: Encoder, vocab: SkillVocabulary | None = None
                       ) -> torch.Tensor:
@@ -482,28 +489,25 @@ class SkillExtractor:
 
 def extract_documents(extractor: SkillExtractor, texts: Sequence[str],
                       languages: Sequence[str] | None = None, chunk: int = 500,
-                      progress: Callable[[str], None] | None = None, label: str = "documents",
+                      label: str | None = None,
                       occupations: Sequence[Sequence[str]] | None = None
                       ) -> list[list[SkillMatch]]:
     """`extract_many` over a long list in chunks (bounded memory), each language with its own
-    encoder, reporting documents done, rate and time left."""
-    started = time.perf_counter()
+    encoder; with a `label`, a progress bar of documents done, rate and time left."""
     out: list[list[SkillMatch] | None] = [None] * len(texts)
     langs = list(languages) if languages is not None else [""] * len(texts)
     done = 0
-    for lang in dict.fromkeys(langs):
-        idx = [i for i, lg in enumerate(langs) if lg == lang]
-        for start in range(0, len(idx), max(chunk, 1)):
-            part = idx[start:start + chunk]
-            results = extractor.extract_many(
-                [texts[i] for i in part], language=lang or None,
-                occupations=[occupations[i] for i in part] if occupations else None)
-            for i, res in zip(part, results, strict=True):
-                out[i] = res
-            done += len(part)
-            if progress:
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                progress(f"  {label}: {done:,}/{len(texts):,} ({rate:,.1f}/s, "
-                         f"{(len(texts) - done) / rate:,.0f} s left)")
+    with bar(f"mapping {label}", len(texts), label or "", shown=label is not None) as mapped:
+        for lang in dict.fromkeys(langs):
+            idx = [i for i, lg in enumerate(langs) if lg == lang]
+            for start in range(0, len(idx), max(chunk, 1)):
+                part = idx[start:start + chunk]
+                results = extractor.extract_many(
+                    [texts[i] for i in part], language=lang or None,
+                    occupations=[occupations[i] for i in part] if occupations else None)
+                for i, res in zip(part, results, strict=True):
+                    out[i] = res
+                done += len(part)
+                mapped.update_to(done)
     return [r or [] for r in out]
 

@@ -64,6 +64,24 @@ def is_fragment(phrase: str) -> bool:
     return all(t.lower() in FUNCTION_WORDS or (len(t) <= 3 and t.islower()) for t in tokens)
 
 
+def read_rows(con: duckdb.DuckDBPyConnection, languages: Sequence[str] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The skills and their label rows (uri, label, language) in `languages` (all if None)."""
+    skills = con.execute(
+        "SELECT uri, trim(preferred_label) AS preferred_label, skill_type, reuse_level "
+        "FROM esco_skill ORDER BY uri"
+    ).df()
+    where, values = "", []
+    if languages is not None:
+        where = f"AND l.language IN ({', '.join('?' for _ in languages)})"
+        values = list(languages)
+    labels = con.execute(
+        f"""SELECT l.uri, trim(l.label) AS label, l.language FROM esco_label l
+            WHERE l.concept_type = 'skill' AND l.kind IN {LABEL_KINDS} {where}""", values
+    ).df()
+    return skills, labels
+
+
 @dataclass
 class SkillVocabulary:
     """Skill labels (preferred + alternative, in the given languages) arranged for fast
@@ -82,19 +100,13 @@ class SkillVocabulary:
     stem_index: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def from_warehouse(cls, con: duckdb.DuckDBPyConnection,
-                       languages: Sequence[str] = ("en",)) -> SkillVocabulary:
-        skills = con.execute(
-            "SELECT uri, trim(preferred_label) AS preferred_label, skill_type, reuse_level "
-            "FROM esco_skill ORDER BY uri"
-        ).df()
-        marks = ", ".join("?" for _ in languages)
-        labels = con.execute(
-            f"""SELECT l.uri, trim(l.label) AS label FROM esco_label l
-                WHERE l.concept_type = 'skill' AND l.kind IN {LABEL_KINDS}
-                  AND l.language IN ({marks})""", list(languages)
-        ).df()
-        labels = labels[labels["label"] != ""]
+    def from_rows(cls, skills: pd.DataFrame, labels: pd.DataFrame,
+                  languages: Sequence[str] = ("en",)) -> SkillVocabulary:
+        """From `read_rows`' frames (labels of other languages are left out): a caller can
+        read once and build each language's vocabulary when it is first needed."""
+        if "language" in labels.columns:
+            labels = labels[labels["language"].isin(list(languages))]
+        labels = labels[labels["label"] != ""][["uri", "label"]].copy()
         index = pd.Series(np.arange(len(skills)), index=skills["uri"])
         labels["skill"] = index.reindex(labels["uri"]).to_numpy()
         labels = labels.dropna(subset=["skill"])

@@ -9,7 +9,6 @@ a BSN rejects that record. Columns outside the schema are not read (data minimis
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -17,11 +16,23 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged, open_lines, parse_bool
-from skillmatch.sources.credentials import csv_records, load_json
+from skillmatch.sources import (
+    TOO_DEEP,
+    JsonError,
+    SourceError,
+    Staged,
+    clean_record,
+    join_problems,
+    load_json,
+    open_lines,
+    parse_bool,
+    parse_json,
+    read_csv,
+    type_problem,
+)
 
 CANDIDATE_COLUMNS = ["candidate_id", "source", "source_record", "region", "credentials",
-                     "declared_skills", "current_occupation", "synthetic"]
+                     "declared_skills", "current_occupation", "synthetic", "problems"]
 SCHEMA_FIELDS = ("candidate_id", "region", "credentials", "declared_skills",
                  "current_occupation", "synthetic")
 LIST_FIELDS = ("credentials", "declared_skills")
@@ -101,9 +112,11 @@ def _as_list(value: Any, field: str) -> list[str]:
         text = value.strip()
         if text.startswith("["):
             try:
-                items = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{field}: not a JSON list ({exc.msg})") from None
+                items = parse_json(text)
+            except JsonError as exc:
+                raise ValueError(f"{field}: not a JSON list ({exc})") from None
+            if not isinstance(items, list):
+                raise ValueError(f"{field}: not a JSON list")
         else:
             items = re.split(r"\s*[;|]\s*|\n", text)
     else:
@@ -121,7 +134,14 @@ def _bool(value: Any) -> bool:
 
 
 def normalise_candidate(raw: dict[str, Any]) -> dict[str, Any]:
-    """One record checked and typed; ValueError names the field that is wrong."""
+    """One record checked and typed; ValueError names the field that is wrong. Text is
+    cleaned (`clean_record`); what was repaired is named in `problems`."""
+    problems: list[str] = []
+    for field in ("candidate_id", "region", "current_occupation"):
+        if isinstance(raw.get(field), (dict, list)):
+            raise ValueError(f"{field}: {type_problem(raw[field])}")
+        if problem := type_problem(raw.get(field)):
+            problems.append(f"{field}: {problem}")
     candidate_id = str(raw.get("candidate_id") or "").strip()
     if not candidate_id:
         raise ValueError("candidate_id: empty")
@@ -151,6 +171,9 @@ def normalise_candidate(raw: dict[str, Any]) -> dict[str, Any]:
             if problem:
                 raise ValueError(f"{field}: a value {problem}; candidate files must be "
                                  "pseudonymous")
+    clean_record(row, problems)
+    row["candidate_id"] = row["candidate_id"].strip()
+    row["problems"] = join_problems(problems)
     return row
 
 
@@ -193,9 +216,9 @@ def _json_records(path: Path) -> tuple[list[tuple[str, Any]], int]:
                 continue
             lines += 1
             try:
-                records.append((f"line {number}", json.loads(text)))
-            except json.JSONDecodeError as exc:
-                records.append((f"line {number}", ValueError(f"not JSON ({exc.msg})")))
+                records.append((f"line {number}", parse_json(text)))
+            except JsonError as exc:
+                records.append((f"line {number}", ValueError(f"not JSON ({exc})")))
         if lines == 0:
             raise SourceError(f"{path}: empty file")
         return records, lines
@@ -211,7 +234,8 @@ def read_candidates(path: Path, source: str) -> Staged:
 
     Refuses the whole file (SourceError) when a column looks like a direct identifier;
     rejects a record whose values contain an e-mail address, phone number or BSN, or
-    whose region or lists are malformed."""
+    whose region or lists are malformed. A candidate listed twice (same candidate_id) keeps
+    the last record."""
     path = Path(path)
     staged = Staged(rows=candidate_frame([]))
     rows: list[dict[str, Any]] = []
@@ -226,7 +250,7 @@ def read_candidates(path: Path, source: str) -> Staged:
         staged.rows_read = count
         pairs = records
     else:
-        header, csv_rows = csv_records(path)
+        header, csv_rows = read_csv(path)
         header = [h.strip() for h in header]
         _refuse_identifiers(path, header)
         if "candidate_id" not in header:
@@ -258,7 +282,11 @@ def read_candidates(path: Path, source: str) -> Staged:
         except ValueError as exc:
             staged.reject(source, label, str(exc))
             continue
+        except RecursionError:
+            staged.reject(source, label, TOO_DEEP)
+            continue
         row.update(source=source, source_record=record)
         rows.append(row)
     staged.rows = candidate_frame(rows)
+    staged.fold("candidate_id")
     return staged

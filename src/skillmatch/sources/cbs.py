@@ -12,7 +12,9 @@ for a figure it does not publish: that figure becomes NaN, and a row with no fig
 rejected. Annual rows (`JJ00`) are rejected with `ANNUAL_REASON`: they are not sums of the
 quarters (CBS's annual open-vacancy figure is a weighted average), everything downstream works per
 quarter, and keeping them would double count. They are counted as rejects so the invariant
-rows_read == len(rows) + len(rejects) holds; the pipeline can tell them apart by the reason.
+rows_read == len(rows) + len(rejects) + duplicates holds; the pipeline can tell them apart by
+the reason. A figure given twice for one key and quarter (a revised export appended) keeps the
+later line and counts the earlier as a duplicate.
 """
 
 from __future__ import annotations
@@ -182,8 +184,10 @@ def delimited_records(path: Path) -> tuple[list[str], list[tuple[int, list[str] 
     """Header and records of a ';'- or ','-separated file (delimiter taken from the header).
 
     Each record is (first line number, fields or None, problem). A quoted field may span lines;
-    a quote left open for more than MAX_CONTINUATION_LINES lines rejects only its first line.
-    Non-UTF-8 lines and fields over the csv field limit become problems, not failures."""
+    a quote left open for more than MAX_CONTINUATION_LINES lines, or closed only by a later
+    line's stray quote (the joined lines then do not fit the header), rejects only its first
+    line and reading goes on with the next one. Non-UTF-8 lines and fields over the csv field
+    limit become problems, not failures."""
     lines = list(open_lines(path))
     while lines and lines[0][1] is not None and not lines[0][1].strip():
         lines.pop(0)
@@ -219,8 +223,16 @@ def delimited_records(path: Path) -> tuple[list[str], list[tuple[int, list[str] 
         try:
             fields = next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
         except csv.Error as exc:
+            if j > i:  # the quote that closed it was another line's stray one
+                records.append((number, None, "unbalanced quote (truncated or stray '\"')"))
+                i += 1
+                continue
             records.append((number, None, f"not a valid CSV record ({exc})"))
         else:
+            if j > i and len(fields) != len(header):
+                records.append((number, None, "unbalanced quote (truncated or stray '\"')"))
+                i += 1
+                continue
             records.append((number, fields, ""))
         i = j + 1
     return header, records
@@ -288,7 +300,6 @@ def read_cbs_vacancies(path: Path, metadata_path: Path, source: str | None = Non
     cols = _columns(path, header, ["Bedrijfskenmerken", "Perioden", *VACANCY_COLUMNS])
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
-    seen: dict[tuple[str, str], int] = {}
     for number, fields in full_records(records, len(header), staged, source):
         key = fields[cols["Bedrijfskenmerken"]].strip()
         period = fields[cols["Perioden"]].strip()
@@ -310,16 +321,13 @@ def read_cbs_vacancies(path: Path, metadata_path: Path, source: str | None = Non
         if all(math.isnan(v) for v in values.values()):
             staged.reject(source, record, "no figures (CBS '.' = not published)")
             continue
-        if (key, quarter) in seen:
-            staged.reject(source, record, f"duplicate of line {seen[key, quarter]}")
-            continue
-        seen[key, quarter] = number
         rows.append({"cbs_key": key, "sector_code": code.sector_code,
                      "sector_label": code.sector_label, "sector_level": code.sector_level,
                      "size_class": code.size_class, "quarter": quarter, **values})
     staged.rows = _finish(rows, ["cbs_key", "sector_code", "sector_label", "sector_level",
                                  "size_class", "quarter", *VACANCY_COLUMNS.values()])
     staged.rows_read = len(staged.rows) + len(staged.rejects)
+    staged.fold(["cbs_key", "quarter"])
     return staged
 
 
@@ -344,7 +352,6 @@ def read_cbs_regional(path: Path, source: str | None = None, *,
     cols = _columns(path, header, [sector_col, "Regios", "Perioden", *REGIONAL_COLUMNS])
     staged = Staged(rows=pd.DataFrame())
     rows: list[dict[str, object]] = []
-    seen: dict[tuple[str, str, str], int] = {}
     for number, fields in full_records(records, len(header), staged, source):
         key = fields[cols[sector_col]].strip()
         region = fields[cols["Regios"]].strip()
@@ -370,10 +377,6 @@ def read_cbs_regional(path: Path, source: str | None = None, *,
         if math.isnan(value):
             staged.reject(source, record, "no figure (CBS '.' or empty = not published)")
             continue
-        if (key, region, quarter) in seen:
-            staged.reject(source, record, f"duplicate of line {seen[key, region, quarter]}")
-            continue
-        seen[key, region, quarter] = number
         nuts = {"country": "NL", "landsdeel": LANDSDEEL_NUTS1.get(region),
                 "province": PROVINCE_NUTS2.get(region)}[level]
         rows.append({"cbs_key": key, "sector_code": code.sector_code,
@@ -386,6 +389,7 @@ def read_cbs_regional(path: Path, source: str | None = None, *,
                                  "region_code", "region_name", "region_level", "nuts_code",
                                  "nuts2", "quarter", "open_vacancies"])
     staged.rows_read = len(staged.rows) + len(staged.rejects)
+    staged.fold(["cbs_key", "region_code", "quarter"])
     return staged
 
 

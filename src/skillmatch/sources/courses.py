@@ -24,15 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged
-from skillmatch.sources.credentials import csv_records
+from skillmatch.sources import SourceError, Staged, clean_record, join_problems, read_csv
 from skillmatch.text import clean_text
 
 COURSE_COLUMNS = [
     "course_id", "source", "source_record", "title", "provider", "level", "product_type",
     "subject", "duration_text", "duration_hours", "description", "listed_skills", "language",
-    "url", "extra",
+    "url", "extra", "problems",
 ]
+MAX_FIELD_CHARS = 100_000  # a longer field is a broken record
 DEFAULT_HOURS_PER_WEEK = 10.0
 WEEKS_PER_UNIT = {"hour": None, "week": 1.0, "month": 52 / 12, "year": 52.0}
 _UNITS = {
@@ -129,8 +129,10 @@ def _course_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def read_coursera(path: Path, source: str,
                   hours_per_week: float | None = DEFAULT_HOURS_PER_WEEK) -> Staged:
     """Either Coursera layout into the course schema; a row with no title or provider, or
-    with the wrong number of fields, is rejected."""
-    header, records = csv_records(path)
+    with the wrong number of fields, is rejected. The same course twice (same course_id) is
+    one course: a scrape lists a course again under another category, often as a stub
+    without skills or level, so the first (full) listing is kept."""
+    header, records = read_csv(path)
     header = [h.strip() for h in header]
     layout = _detect(header, path)
     columns = _LAYOUTS[layout]
@@ -152,8 +154,9 @@ def read_coursera(path: Path, source: str,
         if not title or not provider:
             staged.reject(source, label, "title: empty" if not title else "provider: empty")
             continue
-        if any(len(v) > 100_000 for v in fields):
-            staged.reject(source, label, "a field is longer than 100,000 characters")
+        if any(len(v) > MAX_FIELD_CHARS for v in fields):
+            staged.reject(source, label, f"a field is longer than {MAX_FIELD_CHARS:,} "
+                                         "characters")
             continue
         level = (values.get(columns["level"]) or "").strip()
         product = (values.get(columns["product_type"]) or "").strip()
@@ -166,7 +169,8 @@ def read_coursera(path: Path, source: str,
             level = ""
         duration = re.sub(r"\s+", " ", values.get(columns["duration"]) or "").strip()
         description = clean_text(values.get(columns.get("description", ""), "") or "")
-        rows.append({
+        problems: list[str] = []
+        rows.append(clean_record({
             "course_id": course_id(provider, title),
             "source": source,
             "source_record": f"row {line}",
@@ -182,6 +186,8 @@ def read_coursera(path: Path, source: str,
             "language": "en",
             "url": url,
             "extra": json.dumps(extra, ensure_ascii=False, sort_keys=True),
-        })
+        }, problems))
+        rows[-1]["problems"] = join_problems(problems)
     staged.rows = _course_frame(rows)
+    staged.fold("course_id", keep="first")
     return staged

@@ -5,7 +5,9 @@ Every reader returns the same canonical schema (`CREDENTIAL_COLUMNS`), so the pi
 concatenate credentials from any source. What a source says that the schema has no column for
 goes into `extra` (a JSON string), so nothing about the credential is lost. What a source says
 about the *holder* of an issued credential (name, e-mail, birth date, national id) is never
-read: the catalogue describes credentials, not people.
+read: the catalogue describes credentials, not people. Text a table cannot hold (a lone
+surrogate, a control character) is repaired and named in `problems`, with a number given where
+the catalogue expects text; a credential_id given twice in one file keeps its last record.
 
 Field mapping (documented in data/catalogue/README.md as well):
 
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import math
 import re
@@ -47,24 +48,42 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged, parse_bool, read_bytes
+from skillmatch.sources import (
+    TOO_DEEP,
+    JsonError,
+    SourceError,
+    Staged,
+    clean_json,
+    clean_record,
+    join_problems,
+    load_json,
+    parse_bool,
+    parse_json,
+    read_csv,
+    type_problem,
+)
 from skillmatch.text import clean_text, detect_language
 
 CREDENTIAL_COLUMNS = [
     "credential_id", "source", "source_record", "title", "provider", "provider_type",
     "description", "learning_outcomes", "esco_skill_uris", "ects", "eqf_level",
     "study_load_hours", "language", "assessment", "sector_code", "sectors", "times_issued",
-    "stackable_with", "url", "illustrative", "extra",
+    "stackable_with", "url", "illustrative", "extra", "problems",
 ]
 TEXT_COLUMNS = ("credential_id", "source", "source_record", "title", "provider",
                 "provider_type", "description", "language", "assessment", "sector_code", "url",
-                "extra")
+                "extra", "problems")
+# the catalogue's fields that hold one text: a list or object there rejects the record,
+# a number is read as its text (and named)
+TEXT_FIELDS = ("credential_id", "title", "provider", "provider_type", "description",
+               "language", "assessment", "sector_code", "url")
 LIST_COLUMNS = ("learning_outcomes", "esco_skill_uris", "sectors", "stackable_with")
 REQUIRED_CSV_COLUMNS = ("title", "provider", "learning_outcomes")
 PROVIDER_TYPES = ("mbo", "hbo", "wo", "private", "other")
 SECTOR_CODES = frozenset("ABCDEFGHIJKLMNOPQRSTU")
 MAX_FIELD_CHARS = 100_000  # one catalogue field longer than this is a broken record
 MAX_TITLE_CHARS = 500
+MAX_EXTRA_CHARS = 1_000_000  # what a source says beyond the schema, as JSON
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 
 # EU Publications Office language authority codes (and common names) -> ISO 639-1.
@@ -176,6 +195,8 @@ def _clean(value: Any, field: str, limit: int = MAX_FIELD_CHARS) -> str | None:
     """Plain text (HTML and scripts removed) or None; over-long values are an error."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, (dict, list)):
+        raise RecordError(field, type_problem(value))
     text = str(value)
     if len(text) > limit:
         raise RecordError(field, f"{len(text):,} characters, more than the {limit:,} allowed")
@@ -193,8 +214,10 @@ def _split_list(value: Any, field: str, separators: str) -> list[str]:
         text = value.strip()
         if text.startswith("[") and text.endswith("]"):
             try:
-                items = json.loads(text)
-            except json.JSONDecodeError:
+                items = parse_json(text)
+            except JsonError:
+                items = re.split(separators, text)
+            if not isinstance(items, list):
                 items = re.split(separators, text)
         else:
             items = re.split(separators, text)
@@ -304,22 +327,6 @@ def credential_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=CREDENTIAL_COLUMNS)
 
 
-def load_json(path: Path) -> Any:
-    """The parsed JSON document; unreadable, empty or malformed files raise SourceError."""
-    path = Path(path)
-    raw = read_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
-                          f"{exc.start})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column "
-                          f"{exc.colno})") from exc
-
-
 def _types(node: Any) -> set[str]:
     if not isinstance(node, dict):
         return set()
@@ -383,8 +390,18 @@ def _compact(value: Any, depth: int = 0) -> Any:
             if k not in ("type", "@context", "inScheme")}
 
 
-def _finish(row: dict[str, Any]) -> dict[str, Any]:
-    """Defaults shared by the format readers (language detected when the source is silent)."""
+def _finish(row: dict[str, Any], problems: list[str] | None = None) -> dict[str, Any]:
+    """What the format readers share: text cleaned (`clean_record`, with `problems` found on
+    the way, into the `problems` column), defaults (language detected when the source is
+    silent) and the bound on `extra`."""
+    problems = list(problems or [])
+    clean_record(row, problems)
+    row["credential_id"] = (row["credential_id"].strip()  # a control character gone
+                            or stable_id(None, row.get("provider"), row["title"]))
+    row["problems"] = join_problems(problems)
+    if len(row.get("extra") or "") > MAX_EXTRA_CHARS:
+        raise RecordError("extra", f"fields outside the schema take {len(row['extra']):,} "
+                                   f"characters, more than the {MAX_EXTRA_CHARS:,} allowed")
     if not row.get("language"):
         sample = " ".join([row.get("title") or "", row.get("description") or "",
                            *row.get("learning_outcomes", [])])
@@ -453,7 +470,7 @@ def _ob_alignment(achievement: dict[str, Any]) -> tuple[list[str], list[str], in
     return outcomes, uris, eqf
 
 
-def _ob_row(achievement: dict[str, Any], issuer: Any) -> dict[str, Any]:
+def _ob_row(achievement: dict[str, Any], issuer: Any, problems: list[str]) -> dict[str, Any]:
     title = _clean(_lang_text(achievement.get("name")), "name", MAX_TITLE_CHARS)
     if not title:
         raise RecordError("name", "achievement has no name")
@@ -496,10 +513,10 @@ def _ob_row(achievement: dict[str, Any], issuer: Any) -> dict[str, Any]:
         "assessment": assessment,
         "url": raw_id if raw_id and raw_id.lower().startswith("http") else None,
         "extra": _json_text(extra),
-    })
+    }, problems)
 
 
-def _mynextid_row(form: dict[str, Any]) -> dict[str, Any]:
+def _mynextid_row(form: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """MyNextID's flat issuing form: achievement fields kept, holder fields dropped."""
     title = _clean(_lang_text(form.get("achievementTitle")) or _lang_text(
         form.get("credentialTitle")), "achievementTitle", MAX_TITLE_CHARS)
@@ -527,7 +544,7 @@ def _mynextid_row(form: dict[str, Any]) -> dict[str, Any]:
         "language": None,
         "assessment": assessment,
         "extra": _json_text(extra),
-    })
+    }, problems)
 
 
 def read_open_badge(path: Path, source: str) -> Staged:
@@ -543,8 +560,9 @@ def read_open_badge(path: Path, source: str) -> Staged:
     rows: list[dict[str, Any]] = []
     issued_for: list[str | None] = []
     for number, item in enumerate(items, start=1):
-        record = f"item {number}"
+        record, problems = f"item {number}", []
         try:
+            item = clean_json(item, "item", problems)
             if not isinstance(item, dict):
                 raise RecordError("item", f"expected an object, got {type(item).__name__}")
             kinds = _types(item)
@@ -553,19 +571,19 @@ def read_open_badge(path: Path, source: str) -> Staged:
                 subject = subject[0] if subject else None
             if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
                 achievement = subject["achievement"]
-                row = _ob_row(achievement, item.get("issuer"))
+                row = _ob_row(achievement, item.get("issuer"), problems)
                 issued_for.append(row["credential_id"])
             elif "Achievement" in kinds:
-                row = _ob_row(item, None)
+                row = _ob_row(item, None, problems)
                 issued_for.append(None)
             elif "achievementTitle" in item or "ectsPoints" in item:
-                row = _mynextid_row(item)
+                row = _mynextid_row(item, problems)
                 issued_for.append(row["credential_id"])
             else:
                 raise RecordError("type", f"not an OpenBadgeCredential or Achievement "
                                           f"(type={sorted(kinds) or None})")
-        except RecordError as exc:
-            staged.reject(source, record, str(exc))
+        except (RecordError, RecursionError) as exc:
+            staged.reject(source, record, _why(exc))
             continue
         row.update(source=source, source_record=record)
         rows.append(row)
@@ -577,6 +595,7 @@ def read_open_badge(path: Path, source: str) -> Staged:
         row["times_issued"] = counts.get(cid) if cid else None
     staged.rows = credential_frame(rows)
     staged.rows_read = len(items)
+    staged.fold("credential_id")  # issued copies of one achievement: one credential
     return staged
 
 
@@ -692,7 +711,7 @@ def _isced_section(graph: _Graph, spec: dict[str, Any]) -> str | None:
 
 
 def _elm_row(graph: _Graph, spec: dict[str, Any], claims: list[dict[str, Any]],
-             issuers: list[Any]) -> dict[str, Any]:
+             issuers: list[Any], problems: list[str]) -> dict[str, Any]:
     title = _clean(_lang_text(spec.get("title")), "title", MAX_TITLE_CHARS)
     if not title:
         raise RecordError("title", "specification has no title")
@@ -755,7 +774,7 @@ def _elm_row(graph: _Graph, spec: dict[str, Any], claims: list[dict[str, Any]],
         "times_issued": len(claims) if claims else None,
         "url": _url(url, "homepage") if isinstance(url, str) else None,
         "extra": _json_text(extra),
-    })
+    }, problems)
 
 
 def read_elm(path: Path, source: str) -> Staged:
@@ -765,6 +784,13 @@ def read_elm(path: Path, source: str) -> Staged:
     document = load_json(path)
     if not isinstance(document, (dict, list)):
         raise SourceError(f"{path}: expected a JSON-LD object or list")
+    # specifications share the nodes they refer to: a repair anywhere in the document is
+    # named on each of its rows
+    problems: list[str] = []
+    try:
+        document = clean_json(document, "document", problems)
+    except RecursionError:
+        raise SourceError(f"{path}: {TOO_DEEP}") from None
     graph = _Graph(document)
     specs = graph.of_type(_SPEC_TYPES)
     if not specs:
@@ -790,14 +816,15 @@ def read_elm(path: Path, source: str) -> Staged:
         record = f"specification {number} (id={spec.get('id')})"
         try:
             row = _elm_row(graph, spec, claims_of.get(id(spec), []),
-                           issuers_of.get(id(spec), []))
-        except RecordError as exc:
-            staged.reject(source, record, str(exc))
+                           issuers_of.get(id(spec), []), problems)
+        except (RecordError, RecursionError) as exc:
+            staged.reject(source, record, _why(exc))
             continue
         row.update(source=source, source_record=record)
         rows.append(row)
     staged.rows = credential_frame(rows)
     staged.rows_read = len(specs)
+    staged.fold("credential_id")
     return staged
 
 
@@ -808,7 +835,15 @@ def read_elm(path: Path, source: str) -> Staged:
 def normalise_record(raw: dict[str, Any], list_separator: str = ";") -> dict[str, Any]:
     """One catalogue record (CSV row or JSON object, schema field names) checked and typed;
     unknown fields go to `extra`. Raises RecordError naming the first bad field."""
-    record = {COLUMN_ALIASES.get(k, k): v for k, v in raw.items()}
+    problems: list[str] = []
+    record = clean_json({COLUMN_ALIASES.get(k, k): v for k, v in raw.items()}, "record",
+                        problems)
+    for name in TEXT_FIELDS:
+        value = record.get(name)
+        if isinstance(value, (dict, list)):
+            raise RecordError(name, type_problem(value))
+        if problem := type_problem(value):
+            problems.append(f"{name}: {problem}")
     title = _clean(record.get("title"), "title", MAX_TITLE_CHARS)
     if not title:
         raise RecordError("title", "empty")
@@ -841,8 +876,8 @@ def normalise_record(raw: dict[str, Any], list_separator: str = ";") -> dict[str
         extra.update(extra_in)
     elif isinstance(extra_in, str) and extra_in.strip():
         try:
-            parsed = json.loads(extra_in)
-        except json.JSONDecodeError:
+            parsed = parse_json(extra_in)
+        except JsonError:
             parsed = {"extra": extra_in}
         extra.update(parsed if isinstance(parsed, dict) else {"extra": parsed})
     for key, value in record.items():
@@ -872,7 +907,7 @@ def normalise_record(raw: dict[str, Any], list_separator: str = ";") -> dict[str
         "illustrative": _bool(record.get("illustrative"), "illustrative"),
         "extra": _json_text(extra),
     }
-    return _finish(row)
+    return _finish(row, problems)
 
 
 def _header_name(name: str) -> str:
@@ -880,55 +915,9 @@ def _header_name(name: str) -> str:
     return COLUMN_ALIASES.get(key, key)
 
 
-def csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
-    """(header, records) of a CSV file (plain or .gz; "," or ";" separated) whose quoted
-    fields may span lines.
-
-    Each record is (line where it starts, fields or None, problem): a record with bytes that
-    are not UTF-8 comes back as None with the byte named, so one Latin-1 row is rejected
-    instead of failing the file. Missing, unreadable or empty files raise SourceError."""
-    path = Path(path)
-    raw = read_bytes(path)
-    text = raw.decode("utf-8", errors="surrogateescape")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(max(old_limit, len(text) + 1))  # long fields are judged per record
-    try:
-        header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise SourceError(f"{path}: no header row")
-        if any(_has_surrogate(h) for h in header):
-            raise SourceError(f"{path}: header row is not UTF-8 text")
-        records: list[tuple[int, list[str] | None, str]] = []
-        start = reader.line_num + 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                records.append((start, None, f"malformed CSV ({exc})"))
-                start = reader.line_num + 1
-                continue
-            if fields and any(f.strip() for f in fields):
-                bad = next((f for f in fields if _has_surrogate(f)), None)
-                if bad is None:
-                    records.append((start, fields, ""))
-                else:
-                    byte = next(ord(c) for c in bad if "\udc80" <= c <= "\udcff") - 0xDC00
-                    records.append((start, None, f"not UTF-8 (byte 0x{byte:02x})"))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise SourceError(f"{path}: malformed CSV header ({exc})") from exc
-    finally:
-        csv.field_size_limit(old_limit)
-    return header, records
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\udc80" <= c <= "\udcff" for c in text)
+def _why(exc: RecordError | RecursionError) -> str:
+    """A reject reason; a RecursionError is JSON nested deeper than the reader follows."""
+    return TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
 
 
 def _record_label(line: int, values: dict[str, Any]) -> str:
@@ -941,8 +930,9 @@ def read_credential_csv(path: Path, source: str) -> Staged:
 
     Learning outcomes are separated by " | " or new lines inside the cell, list columns
     (stackable_with, sectors, esco_skill_uris) by ";". Unknown columns are kept in `extra`;
-    a bad value rejects its row, naming the row and the field."""
-    header, records = csv_records(path)
+    a bad value rejects its row, naming the row and the field. A credential listed twice
+    (same credential_id) keeps its last row."""
+    header, records = read_csv(path)
     names = [_header_name(h) for h in header]
     duplicates = sorted({n for n in names if n and names.count(n) > 1})
     if duplicates:
@@ -965,18 +955,20 @@ def read_credential_csv(path: Path, source: str) -> Staged:
             continue
         try:
             row = normalise_record(values)
-        except RecordError as exc:
-            staged.reject(source, _record_label(line, values), str(exc))
+        except (RecordError, RecursionError) as exc:
+            staged.reject(source, _record_label(line, values), _why(exc))
             continue
         row.update(source=source, source_record=f"row {line}")
         rows.append(row)
     staged.rows = credential_frame(rows)
+    staged.fold("credential_id")
     return staged
 
 
 def read_credential_catalogue(path: Path, source: str) -> Staged:
     """The project's JSON catalogue: a list of objects with the schema's field names (or
-    {"credentials": [...]}). Lists stay JSON lists; unknown fields go to `extra`."""
+    {"credentials": [...]}). Lists stay JSON lists; unknown fields go to `extra`; a
+    credential listed twice (same credential_id) keeps its last entry."""
     document = load_json(path)
     items = document.get("credentials") if isinstance(document, dict) else document
     if not isinstance(items, list):
@@ -993,16 +985,18 @@ def read_credential_catalogue(path: Path, source: str) -> Staged:
         record = f"item {number} (id={ident})" if ident else f"item {number}"
         try:
             row = normalise_record(item)
-        except RecordError as exc:
-            staged.reject(source, record, str(exc))
+        except (RecordError, RecursionError) as exc:
+            staged.reject(source, record, _why(exc))
             continue
         row.update(source=source, source_record=f"item {number}")
         rows.append(row)
     staged.rows = credential_frame(rows)
+    staged.fold("credential_id")
     return staged
 
 
-TEMPLATE_COLUMNS = [c for c in CREDENTIAL_COLUMNS if c not in ("source", "source_record")]
+TEMPLATE_COLUMNS = [c for c in CREDENTIAL_COLUMNS
+                    if c not in ("source", "source_record", "problems")]
 
 
 def write_credential_csv(credentials: pd.DataFrame, path: Path) -> Path:

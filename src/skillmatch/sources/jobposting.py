@@ -3,12 +3,14 @@ one JSON object per file), the format job boards publish for search engines.
 
 Values are staged as text in the raw vacancy schema (`skillmatch.vacancies.RAW_COLUMNS`);
 cleaning, date parsing and coordinates checks happen later in `normalise_vacancies`, so a
-feed's quirks stay visible in the staged rows.
+feed's quirks stay visible in the staged rows. Only what no table can hold is repaired here
+(a lone surrogate from a `\ud800` escape, a control character), and named in `problems`.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,10 +18,24 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged, open_lines
+from skillmatch.sources import (
+    TOO_DEEP,
+    JsonError,
+    SourceError,
+    Staged,
+    clean_record,
+    join_problems,
+    load_json,
+    open_lines,
+    parse_json,
+    type_problem,
+)
 from skillmatch.vacancies import RAW_COLUMNS
 
 JOBPOSTING_TYPE = "JobPosting"
+# schema.org text properties we stage as they are: anything but a string there is named
+TEXT_PROPERTIES = {"title": "title", "description": "description", "datePosted": "posted_date",
+                   "validThrough": "valid_through", "url": "url"}
 
 
 def _text(value: Any) -> str:
@@ -79,7 +95,8 @@ def _record_id(item: Mapping[str, Any]) -> str:
 
 def posting_row(item: Mapping[str, Any], source: str, locator: str,
                 sector_map: Mapping[str, str]) -> dict[str, str]:
-    """One JobPosting object as a raw staged row."""
+    """One JobPosting object as a raw staged row, with its problems (a number or list where
+    text belongs, an invalid or control character) named."""
     place = _first(item.get("jobLocation"))
     address: Any = place.get("address") if isinstance(place, Mapping) else None
     address = _first(address)
@@ -89,7 +106,9 @@ def posting_row(item: Mapping[str, Any], source: str, locator: str,
     geo = geo if isinstance(geo, Mapping) else {}
     industry = _text(item.get("industry"))
     record_id = _record_id(item)
-    return {
+    problems = [f"{name}: {p}" for key, name in TEXT_PROPERTIES.items()
+                if (p := type_problem(item.get(key)))]
+    row = {
         "source": source,
         "source_record": record_id or locator,
         "title": _text(item.get("title")),
@@ -109,6 +128,10 @@ def posting_row(item: Mapping[str, Any], source: str, locator: str,
         "url": _text(item.get("url")),
         "record": locator,
     }
+    clean_record(row, problems)
+    row["source_record"] = row["source_record"].strip() or locator  # the id folds repeats
+    row["problems"] = join_problems(problems)
+    return row
 
 
 def _problem(item: Any) -> str:
@@ -138,51 +161,52 @@ def _first_char(path: Path) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
 
 
-def _whole_document(path: Path) -> Any:
-    """The file parsed as one JSON value (for array and single-object files)."""
-    chunks = []
-    for number, text, problem in open_lines(path):
-        if text is None:
-            raise SourceError(f"{path}: line {number} {problem}")
-        chunks.append(text)
+def _parses_alone(text: str) -> bool:
+    """Whether one line is a JSON value by itself (too deeply nested to parse still counts:
+    it is one record, to be rejected)."""
     try:
-        return json.loads("\n".join(chunks))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: not valid JSON ({exc})") from exc
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    except RecursionError:
+        return True
+    return True
 
 
 def _items(path: Path) -> Iterator[tuple[str, Any, str]]:
-    """(locator, parsed value or None, problem) per record of the file."""
+    """(locator, parsed value or None, problem) per record of the file.
+
+    JSON lines, unless the file is one JSON document: a pretty-printed object or array (its
+    first line is no JSON value on its own) or an array alone on one line. A document that
+    does not parse fails the file when it opens as an array; one that opens as an object is
+    read as JSON lines, so a broken first line is one reject, like any other."""
     first = _first_char(path)
     if not first:
         raise SourceError(f"{path}: empty file")
-    lines = open_lines(path)
-    if first == b"{":
-        number, text, problem = next(lines)
-        while text is not None and not text.strip():
-            number, text, problem = next(lines)
-        try:
-            head = json.loads(text) if text is not None else None
-        except json.JSONDecodeError:
-            head = None
-        if text is not None and head is None:  # a pretty-printed object, or a broken line
+    lines = (line for line in open_lines(path) if line[1] is None or line[1].strip())
+    head = next(lines, None)
+    if head is None:  # only blanks Python counts as space (a vertical tab ...)
+        raise SourceError(f"{path}: empty file")
+    second = next(lines, None)
+    text = head[1]
+    if first in (b"{", b"[") and text is not None:
+        alone = _parses_alone(text)
+        if not alone or (second is None and text.lstrip().startswith("[")):
             try:
-                document = _whole_document(path)
+                document = load_json(path)
             except SourceError:
+                if first == b"[":
+                    raise
                 document = None
+            if isinstance(document, list):
+                for index, item in enumerate(document, start=1):
+                    yield f"item {index}", item, ""
+                return
             if isinstance(document, Mapping):
                 yield "line 1", document, ""
                 return
+    for number, text, problem in itertools.chain([head], [second] if second else [], lines):
         yield from _parse_line(number, text, problem)
-        for number, text, problem in lines:
-            yield from _parse_line(number, text, problem)
-    elif first == b"[":
-        document = _whole_document(path)
-        for index, item in enumerate(document, start=1):
-            yield f"item {index}", item, ""
-    else:
-        for number, text, problem in lines:
-            yield from _parse_line(number, text, problem)
 
 
 def _parse_line(number: int, text: str | None, problem: str) -> Iterator[tuple[str, Any, str]]:
@@ -192,9 +216,11 @@ def _parse_line(number: int, text: str | None, problem: str) -> Iterator[tuple[s
     if not text.strip():
         return
     try:
-        yield f"line {number}", json.loads(text), ""
-    except json.JSONDecodeError as exc:
-        yield f"line {number}", None, f"invalid JSON ({exc.msg} at column {exc.colno})"
+        item = parse_json(text)
+    except JsonError as exc:
+        yield f"line {number}", None, f"invalid JSON ({exc})"
+        return
+    yield f"line {number}", item, ""
 
 
 def read_jobpostings(path: Path, source: str, *, country: str = "", language: str = "",
@@ -203,7 +229,8 @@ def read_jobpostings(path: Path, source: str, *, country: str = "", language: st
     `sector_map` turns the feed's `industry` text into an SBI/NACE section letter.
 
     Bad records (truncated or invalid JSON, not an object, wrong @type, neither title nor
-    description, not UTF-8) become rejects naming their line; the rest are kept."""
+    description, not UTF-8) become rejects naming their line; the rest are kept, with what
+    was repaired named in `problems`. A posting listed twice (same id) keeps its last copy."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: file not found")
@@ -211,16 +238,20 @@ def read_jobpostings(path: Path, source: str, *, country: str = "", language: st
     rows: list[dict[str, str]] = []
     sectors = dict(sector_map or {})
     for locator, item, problem in _items(path):
-        problem = problem or _problem(item)
-        if problem:
+        try:
             record_id = _record_id(item) if isinstance(item, Mapping) else ""
-            where = f"{locator} (id={record_id})" if record_id else locator
-            staged.reject(str(path), where, problem)
+            problem = problem or _problem(item)
+            row = None if problem else posting_row(item, source, locator, sectors)
+        except RecursionError:  # lists in lists in lists ...: json parsed it, we will not
+            record_id, row, problem = "", None, TOO_DEEP
+        if row is None:
+            staged.reject(str(path), f"{locator} (id={record_id})" if record_id else locator,
+                          problem)
             continue
-        row = posting_row(item, source, locator, sectors)
         row["country"] = row["country"] or country
         row["language"] = row["language"] or language
         rows.append(row)
     staged.rows = pd.DataFrame(rows, columns=RAW_COLUMNS).astype(str) if rows else staged.rows
     staged.rows_read = len(rows) + len(staged.rejects)
+    staged.fold("source_record")
     return staged

@@ -7,8 +7,6 @@ text) live in the TOML file, not here, so a new export or a changed header is a 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,13 +17,20 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.sources import SourceError, Staged
+from skillmatch.sources import (
+    SourceError,
+    Staged,
+    clean_record,
+    csv_records,
+    join_problems,
+    read_text,
+    undecodable,
+)
 from skillmatch.sources.jobposting import read_jobpostings
 from skillmatch.vacancies import RAW_COLUMNS
 
 FORMATS = ("csv", "jobposting")
 DATE_COLUMNS = ("posted_date", "valid_through")
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -110,59 +115,19 @@ def _iso_date(value: str, formats: tuple[str, ...]) -> str:
     return value
 
 
-def _records(path: Path, encoding: str,
-             delimiter: str) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
-    """Header and (row number, fields or None, problem) per record. Bytes that do not decode
-    survive as surrogates so that the one bad record can be rejected; quoted fields spanning
-    lines stay one record."""
-    if not path.exists():
-        raise SourceError(f"{path}: file not found")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc})") from exc
-    text = data.decode(encoding, errors="surrogateescape").removeprefix("\ufeff")
-    if not text.strip():
-        raise SourceError(f"{path}: empty file")
-    # Long fields are the normaliser's business (it caps and reports them), not a CSV error.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        raise SourceError(f"{path}: header not readable as CSV ({exc})") from exc
-    records: list[tuple[int, list[str] | None, str]] = []
-    number = 1
-    while True:
-        number += 1
-        try:
-            records.append((number, next(reader), ""))
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            records.append((number, None, f"not readable as CSV ({exc})"))
-    return header, records
-
-
-def _undecodable(fields: list[str], header: list[str], encoding: str) -> str:
-    for name, value in zip(header, fields, strict=False):
-        bad = _UNDECODABLE.search(value)
-        if bad:
-            byte = ord(bad.group()) - 0xDC00
-            return (f"not {encoding.upper()} (byte 0x{byte:02x} in column {name!r}, "
-                    f"character {bad.start() + 1})")
-    return ""
-
-
 def read_vacancy_csv(path: Path, source: str, spec: CsvSpec) -> Staged:
     """Stage a CSV export under `spec`. Record N is reported as "row N" counting the header as
     row 1 (a spreadsheet's numbering); multi-line quoted fields count as one row.
 
     A missing file, an empty file or a header without the required columns raises
-    SourceError; a row that is ragged, not in the file's encoding, caught by a `reject_if`
-    rule, or without title and description becomes a reject and the other rows are kept."""
+    SourceError (a header without rows is a clean zero-row run); a row that is ragged, not in
+    the file's encoding, opens a quote it never closes, is caught by a `reject_if` rule, or
+    has no title and no description becomes a reject and the other rows are kept. Values are
+    cleaned (`clean_record`, problems named in `problems`); a repeated id keeps the last
+    row."""
     path = Path(path)
-    header, records = _records(path, spec.encoding, spec.delimiter)
+    header, records = csv_records(read_text(path, spec.encoding), path, spec.delimiter)
+    header = [h.strip() for h in header]
     missing = [c for c in spec.required if c not in header]
     if missing:
         raise SourceError(f"{path}: required columns missing: {', '.join(missing)} "
@@ -172,7 +137,7 @@ def read_vacancy_csv(path: Path, source: str, spec: CsvSpec) -> Staged:
     extract = {target: re.compile(pattern) for target, pattern in spec.extract.items()}
     staged = Staged(rows=pd.DataFrame(columns=RAW_COLUMNS).astype(str))
     rows: list[dict[str, str]] = []
-    for number, fields, problem in records:
+    for number, (_, fields, problem) in enumerate(records, start=2):
         locator = f"row {number}"
         if fields is None:
             staged.reject(str(path), locator, problem)
@@ -187,7 +152,7 @@ def read_vacancy_csv(path: Path, source: str, spec: CsvSpec) -> Staged:
             staged.reject(str(path), where,
                           f"{len(fields)} fields where the header has {len(header)}")
             continue
-        problem = _undecodable(fields, header, spec.encoding)
+        problem = undecodable(fields, header, spec.encoding)
         if problem:
             staged.reject(str(path), where, problem)
             continue
@@ -218,10 +183,15 @@ def read_vacancy_csv(path: Path, source: str, spec: CsvSpec) -> Staged:
                    source_record=row["source_record"] or locator,
                    country=row["country"] or spec.country,
                    language=row["language"] or spec.language)
+        problems: list[str] = []
+        clean_record(row, problems)
+        row["source_record"] = row["source_record"].strip() or locator  # the id folds repeats
+        row["problems"] = join_problems(problems)
         rows.append(row)
     if rows:
         staged.rows = pd.DataFrame(rows, columns=RAW_COLUMNS).astype(str)
     staged.rows_read = len(rows) + len(staged.rejects)
+    staged.fold("source_record")
     return staged
 
 
