@@ -23,32 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from skillmatch import probe
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+# a dashboard-like aggregate: the most demanded skill and its ads
 QUERY = """SELECT skill_uri, count(DISTINCT vacancy_id) AS ads FROM vacancy_skill
-           WHERE accepted GROUP BY 1 ORDER BY 2 DESC LIMIT 25"""
-
-READER = """
-import json, sys, time
-from pathlib import Path
-from skillmatch import warehouse
-path, out, stop = Path(sys.argv[1]), open(sys.argv[2], "w"), Path(sys.argv[3])
-while not stop.exists():
-    started = time.perf_counter()
-    try:
-        con = warehouse.connect(path, read_only=True)
-        try:
-            con.execute(sys.argv[4]).fetchall()
-        finally:
-            con.close()
-        out.write(json.dumps({"ms": (time.perf_counter() - started) * 1000}) + "\\n")
-    except Exception as exc:
-        out.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\\n")
-    out.flush()
-    time.sleep(0.1)
-"""
-
+           WHERE accepted GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"""
 
 def publish_cost(path: Path, rounds: int = 3) -> dict:
     from skillmatch import warehouse
@@ -76,8 +58,8 @@ def latencies(lines: list[dict]) -> dict:
 def read_during(path: Path, workdir: Path, seconds: float, run: list[str] | None) -> dict:
     out, stop = workdir / f"reads-{time.time_ns()}.jsonl", workdir / "stop"
     stop.unlink(missing_ok=True)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), str(out), str(stop),
-                               QUERY])
+    reader = subprocess.Popen([sys.executable, "-m", "skillmatch.probe", str(path), str(out),
+                               str(stop), QUERY])
     started = time.perf_counter()
     try:
         time.sleep(2)  # the reader's own start-up is not a latency
@@ -93,7 +75,7 @@ def read_during(path: Path, workdir: Path, seconds: float, run: list[str] | None
     finally:
         stop.touch()
         reader.wait(60)
-    result = latencies([json.loads(line) for line in out.read_text().splitlines() if line])
+    result = latencies(probe.read(out))
     result["rebuild_s"] = run_s
     return result
 

@@ -85,9 +85,9 @@ def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, An
     skills = mapped.get("vacancy_skill", skill_rows([], [], "vacancy_id"))
     best = occupations[occupations["rank"] == 1].set_index("vacancy_id")
     # typed, so that ads none of which found an occupation still store text and numbers
-    for column, target, dtype in (("occupation_uri", "occupation_uri", "str"),
-                                  ("occupation_label", "occupation_label", "str"),
-                                  ("isco_code", "isco_code", "str"),
+    for column, target, dtype in (("occupation_uri", "occupation_uri", "string"),
+                                  ("occupation_label", "occupation_label", "string"),
+                                  ("isco_code", "isco_code", "string"),
                                   ("score", "occupation_score", "float64"),
                                   ("accepted", "occupation_accepted", "boolean")):
         ads[target] = pd.Series(best[column].reindex(ads["vacancy_id"]).to_numpy(),

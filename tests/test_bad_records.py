@@ -27,12 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import make_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_pipeline import query
 
 from skillmatch.pipeline import run_pipeline, warehouse_status
 from skillmatch.settings import Settings
@@ -683,14 +683,6 @@ def test_candidate_reader_keeps_every_good_profile(workdir: Path, data: st.DataO
 
 def quiet(_line: str) -> None:
     """Progress lines are not what these tests look at."""
-
-
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 HOSTILE_CSV_SOURCE = """

@@ -3,7 +3,6 @@ a finished run appears all at once, and a killed run changes nothing readers see
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,34 +14,13 @@ import duckdb
 import pytest
 from conftest import REPO, make_project
 
-from skillmatch import progress, warehouse
+from skillmatch import probe, progress, warehouse
 from skillmatch.pipeline import run_pipeline, warehouse_status
 
 # what a reader asks: how many runs, which published version, how many tables and ads
 ANSWER = """SELECT (SELECT count(*) FROM run), (SELECT coalesce(max(version), 0) FROM publication),
                   (SELECT count(*) FROM duckdb_tables()),
                   (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'vacancy')"""
-
-READER = """
-import json, sys, time
-from pathlib import Path
-from skillmatch import warehouse
-path, out, stop = Path(sys.argv[1]), open(sys.argv[2], "w"), Path(sys.argv[3])
-while not stop.exists():
-    started = time.perf_counter()
-    try:
-        con = warehouse.connect(path, read_only=True)
-        try:
-            answer = list(con.execute(sys.argv[4]).fetchone())
-        finally:
-            con.close()
-        out.write(json.dumps({"answer": answer, "s": time.perf_counter() - started}) + "\\n")
-    except Exception as exc:
-        out.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\\n")
-    out.flush()
-    time.sleep(0.1)
-"""
-
 
 def answer(path: Path) -> list:
     con = duckdb.connect(str(path), read_only=True)
@@ -67,8 +45,8 @@ def test_a_reader_polling_every_100_ms_never_fails_and_sees_before_or_after(
         project, tmp_path: Path) -> None:
     before = answer(project.warehouse)
     out, stop = tmp_path / "answers.jsonl", tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(project.warehouse), str(out),
-                               str(stop), ANSWER],
+    reader = subprocess.Popen([sys.executable, "-m", "skillmatch.probe", str(project.warehouse),
+                               str(out), str(stop), ANSWER],
                               env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
     try:
         time.sleep(1.5)  # the reader is answering before the run starts
@@ -81,7 +59,7 @@ def test_a_reader_polling_every_100_ms_never_fails_and_sees_before_or_after(
         reader.wait(30)
     after = answer(project.warehouse)
     assert after != before and after[3] == 1  # the ads arrived, all at once
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = probe.read(out)
     errors = [line["error"] for line in lines if "error" in line]
     assert errors == []
     answers = [line["answer"] for line in lines]

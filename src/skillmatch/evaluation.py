@@ -104,10 +104,13 @@ def read_ad_gold(folder: Path) -> list[GoldAd]:
 def gold_ad_texts(settings: Settings, ads: Sequence[GoldAd]) -> pd.DataFrame:
     """The gold ads exactly as the vacancies pipeline maps them (its own readers and
     normalisation): source, source_record, title, description, language."""
+    from skillmatch.pipeline import pipeline_config, resolve
     from skillmatch.sources.tabular import load_csv_specs, read_source
     from skillmatch.vacancies import normalise_vacancies
 
-    specs = load_csv_specs(settings.pipelines_dir / "sources.toml")
+    declared = pipeline_config(settings).get("vacancies", {}).get(
+        "sources_file", "project:pipelines/sources.toml")
+    specs = load_csv_specs(resolve(settings, declared))  # the vacancies pipeline's own file
     frames = []
     for source in sorted({a.source for a in ads}):
         wanted = {a.record for a in ads if a.source == source}

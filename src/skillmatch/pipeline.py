@@ -91,13 +91,16 @@ class Context:
         return self._cache[key]
 
     def resolve(self, path: str) -> Path:
-        """Config paths: `project:` relative to the project folder, others to the data root."""
-        if path.startswith("project:"):
-            base = (self.settings.config_file.parent if self.settings.config_file
-                    else Path.cwd())
-            return (base / path.removeprefix("project:")).resolve()
-        p = Path(path)
-        return p if p.is_absolute() else self.settings.data_root / p
+        return resolve(self.settings, path)
+
+
+def resolve(settings: Settings, path: str) -> Path:
+    """Config paths: `project:` relative to the project folder, others to the data root."""
+    if path.startswith("project:"):
+        base = settings.config_file.parent if settings.config_file else Path.cwd()
+        return (base / path.removeprefix("project:")).resolve()
+    p = Path(path)
+    return p if p.is_absolute() else settings.data_root / p
 
 
 @dataclass
