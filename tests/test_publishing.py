@@ -114,18 +114,19 @@ def cli_run(settings, *args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def kill_at(settings, stage: str, timeout: float = 240) -> str:
-    """Start a forced vacancies run and SIGKILL it as soon as its reported stage starts with
-    `stage`; returns the stage it was killed in."""
+def kill_at(settings, stage: str, timeout: float = 240, how: int = signal.SIGKILL) -> str:
+    """Start a forced vacancies run and kill it (SIGKILL, or `how`) as soon as its reported
+    stage starts with `stage`; returns the stage it was killed in."""
     run = cli_run(settings, "pipeline", "run", "vacancies", "--source", "nhs", "--force")
     deadline = time.time() + timeout
     try:
         while time.time() < deadline and run.poll() is None:
             state = progress.read_run(settings.warehouse)
             if state and state["stage"].startswith(stage):
-                os.kill(run.pid, signal.SIGSTOP)  # frozen where it stands, then killed
-                os.kill(run.pid, signal.SIGKILL)
-                run.wait(30)
+                if how == signal.SIGKILL:
+                    os.kill(run.pid, signal.SIGSTOP)  # frozen where it stands, then killed
+                os.kill(run.pid, how)
+                assert run.wait(60) == (-how if how == signal.SIGKILL else 130)
                 return state["stage"]
             time.sleep(0.01)
         raise AssertionError(f"the run never reached stage {stage!r}: {run.communicate()[0]}")
@@ -157,4 +158,14 @@ def test_killing_a_run_at_several_points_changes_nothing_and_the_next_run_succee
     after = answer(project.warehouse)
     assert after[3] == 1 and after[1] == before[1] + 1
     assert warehouse_status(project)["run"] is None
+    assert not warehouse.private_path(project.warehouse).exists()
+
+
+def test_a_stopped_run_cleans_up_after_itself(project) -> None:
+    """SIGTERM (a service manager's stop) ends a run as Ctrl-C does: nothing published, and
+    neither its private copy nor its progress file left behind."""
+    before = answer(project.warehouse)
+    assert kill_at(project, "mapping ads", how=signal.SIGTERM).startswith("mapping ads")
+    assert answer(project.warehouse) == before
+    assert progress.read_run(project.warehouse) is None
     assert not warehouse.private_path(project.warehouse).exists()

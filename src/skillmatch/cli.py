@@ -64,10 +64,19 @@ class FrontDoor(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was published by the unfinished step", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `skillmatch status | head`: the reader has had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:
             if (ctx.obj or {}).get("debug") or os.environ.get("SKILLMATCH_DEBUG") == "1":
                 raise
             raise click.ClickException(f"{_command_path(exc, ctx)}: {one_line(exc)}") from exc
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM as KeyboardInterrupt: a run then discards its private copy and its progress
+    file on the way out (a SIGKILL leaves them; the next run cleans up)."""
+    raise KeyboardInterrupt
 
 
 def _command_path(exc: BaseException, ctx: click.Context) -> str:
@@ -117,6 +126,7 @@ def _has_taxonomy(settings: Settings) -> bool:
 def main(ctx: click.Context, config: Path | None, data_root: Path | None,
          warehouse_path: Path | None, debug: bool) -> None:
     """SkillMatch: vacancies, micro-credentials and talent linked through ESCO."""
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: end as Ctrl-C does
     ctx.obj = {"debug": debug}
     ctx.obj["settings"] = load_settings(config, data_root=data_root, warehouse=warehouse_path)
 
@@ -738,7 +748,7 @@ def run_command(ctx: click.Context, port: int, address: str, limit: int | None) 
         ctx.invoke(app, port=port, address=address)
     finally:
         if builder.poll() is None:  # an interrupted build publishes nothing half-done
-            builder.send_signal(signal.SIGINT)
+            builder.terminate()
             try:
                 builder.wait(60)
             except subprocess.TimeoutExpired:
