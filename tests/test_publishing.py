@@ -126,7 +126,8 @@ def kill_at(settings, stage: str, timeout: float = 240, how: int = signal.SIGKIL
                 if how == signal.SIGKILL:
                     os.kill(run.pid, signal.SIGSTOP)  # frozen where it stands, then killed
                 os.kill(run.pid, how)
-                assert run.wait(60) == (-how if how == signal.SIGKILL else 130)
+                code = run.wait(60)
+                assert code == (-how if how == signal.SIGKILL else 130), run.communicate()[0]
                 return state["stage"]
             time.sleep(0.01)
         raise AssertionError(f"the run never reached stage {stage!r}: {run.communicate()[0]}")

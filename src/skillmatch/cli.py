@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -62,21 +63,33 @@ class FrontDoor(click.Group):
                 click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted: nothing was published by the unfinished step", err=True)
-            ctx.exit(130)
+            _interrupted(ctx)
         except BrokenPipeError:  # `skillmatch status | head`: the reader has had enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(141)
         except Exception as exc:
+            if _STOPPING:  # what the interrupt became inside DuckDB, pandas or torch
+                _interrupted(ctx)
             if (ctx.obj or {}).get("debug") or os.environ.get("SKILLMATCH_DEBUG") == "1":
                 raise
             raise click.ClickException(f"{_command_path(exc, ctx)}: {one_line(exc)}") from exc
 
 
+_STOPPING = False
+
+
 def _stop(signum: int, frame: object) -> None:
-    """SIGTERM as KeyboardInterrupt: a run then discards its private copy and its progress
-    file on the way out (a SIGKILL leaves them; the next run cleans up)."""
+    """SIGTERM (and Ctrl-C) as KeyboardInterrupt: a run then discards its private copy and
+    its progress file on the way out (a SIGKILL leaves them; the next run cleans up). Inside
+    a DuckDB query the interrupt comes back as an error of DuckDB's: the flag tells."""
+    global _STOPPING
+    _STOPPING = True
     raise KeyboardInterrupt
+
+
+def _interrupted(ctx: click.Context) -> None:
+    click.echo("interrupted: nothing was published by the unfinished step", err=True)
+    ctx.exit(130)
 
 
 def _command_path(exc: BaseException, ctx: click.Context) -> str:
@@ -126,7 +139,10 @@ def _has_taxonomy(settings: Settings) -> bool:
 def main(ctx: click.Context, config: Path | None, data_root: Path | None,
          warehouse_path: Path | None, debug: bool) -> None:
     """SkillMatch: vacancies, micro-credentials and talent linked through ESCO."""
-    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: end as Ctrl-C does
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: end as Ctrl-C does
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _stop)
     ctx.obj = {"debug": debug}
     ctx.obj["settings"] = load_settings(config, data_root=data_root, warehouse=warehouse_path)
 
