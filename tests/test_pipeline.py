@@ -133,6 +133,7 @@ def test_rerun_changes_nothing_and_a_changed_file_updates_in_place(project) -> N
 def test_a_killed_run_leaves_the_warehouse_as_it_was(project) -> None:
     assert cli(project, "pipeline", "run", "vacancies", "--source", "nhs")[0] == 0
     before = snapshot(project, (*TABLES, "run"))
+    version = query(project, "SELECT max(version) FROM publication")[0][0]
     cmd = [sys.executable, "-m", "skillmatch.cli", "pipeline", "run", "vacancies", "--source",
            "nhs", "--force"]
     killed_mid_run = 0
@@ -144,8 +145,15 @@ def test_a_killed_run_leaves_the_warehouse_as_it_was(project) -> None:
             proc.send_signal(signal.SIGKILL)
             killed_mid_run += 1
         proc.wait()
-        if proc.returncode == -signal.SIGKILL:
+        now = query(project, "SELECT max(version) FROM publication")[0][0]
+        if now == version:  # killed before it published: nothing of it is visible
             assert snapshot(project, (*TABLES, "run")) == before, f"state changed at {delay}s"
+        else:  # it had published (then died on its way out): all of the run, not a part
+            assert now == version + 1
+            assert query(project, "SELECT status, rows_read = rows_stored + rows_duplicate + "
+                                  "rows_rejected FROM run WHERE source = 'nhs' ORDER BY "
+                                  "started_at DESC LIMIT 1") == [("ok", True)]
+            before, version = snapshot(project, (*TABLES, "run")), now
     assert killed_mid_run >= 2
 
 
