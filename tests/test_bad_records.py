@@ -32,7 +32,7 @@ import pytest
 from conftest import make_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_pipeline import query
+from test_pipeline import query, use_credential_file
 
 from skillmatch.pipeline import run_pipeline, warehouse_status
 from skillmatch.settings import Settings
@@ -1071,12 +1071,7 @@ def test_a_first_run_without_rows_leaves_the_column_types_open(
         tmp_path: Path, mini_settings: Settings) -> None:
     settings = make_project(tmp_path, mini_settings, nhs_ads=4, generate=0)
     catalogue = tmp_path / "catalogue.json"
-    config = settings.pipelines_dir / "pipelines.toml"
-    text = config.read_text(encoding="utf-8")
-    start = text.index("files = [", text.index("[credentials]"))
-    end = text.index("\n]\n", start) + 3
-    config.write_text(text[:start] + f'files = [{{ name = "own", format = "catalogue", '
-                      f'path = "{catalogue}" }}]\n' + text[end:], encoding="utf-8")
+    use_credential_file(settings, "own", "catalogue", catalogue)
     catalogue.write_text("[]", encoding="utf-8")  # a clean run with no rows ...
     assert run(settings, "credentials", "own").rows_stored == 0
     catalogue.write_text(json.dumps([GOOD_CREDENTIAL]), encoding="utf-8")

@@ -221,6 +221,16 @@ def test_credentials_candidates_shortage_regions_and_status(project) -> None:
     assert code == 0 and "latest run per source" in out
 
 
+def use_credential_file(settings: Settings, name: str, fmt: str, path: Path) -> None:
+    """Point the project's credentials pipeline at this one file."""
+    config = settings.pipelines_dir / "pipelines.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("files = [", text.index("[credentials]"))
+    end = text.index("\n]\n", start) + 3
+    config.write_text(text[:start] + f'files = [{{ name = "{name}", format = "{fmt}", '
+                      f'path = "{path}" }}]\n' + text[end:], encoding="utf-8")
+
+
 def test_credentials_whose_outcomes_map_to_no_skill_keep_their_declared_skills(
         project, tmp_path) -> None:
     """The only learning outcome is a heading (skipped by the mapping engine), so no outcome
@@ -232,12 +242,7 @@ def test_credentials_whose_outcomes_map_to_no_skill_keep_their_declared_skills(
            "3,4,84,nl,praktijkbeoordeling,Q,care,10,,,true,{}")
     catalogue = tmp_path / "nomap.csv"
     catalogue.write_text(f"{header}\n{row}\n", encoding="utf-8")
-    config = project.pipelines_dir / "pipelines.toml"
-    text = config.read_text(encoding="utf-8")
-    start = text.index("files = [", text.index("[credentials]"))
-    end = text.index("\n]\n", start) + 3
-    config.write_text(text[:start] + f'files = [{{ name = "nomap", format = "csv", '
-                      f'path = "{catalogue}" }}]\n' + text[end:], encoding="utf-8")
+    use_credential_file(project, "nomap", "csv", catalogue)
     code, out = cli(project, "pipeline", "run", "credentials")
     assert code == 0, out
     assert query(project, "SELECT credential_id FROM credential") == [("nomap-1",)]

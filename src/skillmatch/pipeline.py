@@ -241,18 +241,15 @@ def _limited(source: Source, limit: int | None) -> int | None:
     return None if source.reference else limit
 
 
-def run_source(settings: Settings, pipeline: str, source: Source,
+def run_source(pipeline: str, source: Source,
                transform: Callable[[Source, Staged, Context], Output], context: Context,
-               force: bool = False,
-               after_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-               input_hash: str | None = None) -> RunSummary:
-    """Run one source of a pipeline (see the module docstring for the guarantees)."""
+               input_hash: str,
+               after_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+               ) -> RunSummary:
+    """Run one changed source of a pipeline into the run's private copy (`run_pipeline`
+    decides which sources changed; see the module docstring for the guarantees)."""
     started = time.time()
     limit = _limited(source, context.limit)
-    if input_hash is None:
-        input_hash = _input_hash(source, limit, engine_fingerprint(settings))
-    if not force and _last_hash(context.con, pipeline, source.name) == input_hash:
-        return RunSummary(pipeline, source.name, "unchanged")
     staged = source.read()
     if limit is not None and len(staged.rows) > limit:
         staged.rows = staged.rows.head(limit).reset_index(drop=True)
@@ -325,11 +322,10 @@ def run_pipeline(settings: Settings, name: str, only: list[str] | None = None,
         context = Context(settings, con, limit, progress, engine)
         for source in changed:
             progress(f"{name}/{source.name}: reading {source.path or '(generated)'}")
-            yield run_source(settings, name, source,
+            yield run_source(name, source,
                              lambda src, staged, ctx: module.transform(src, staged, ctx,
                                                                        config),
-                             context, True, getattr(module, "after_write", None),
-                             hashes[source.name])
+                             context, hashes[source.name], getattr(module, "after_write", None))
         progress(f"{name}: publishing")
         skillmatch_progress.stage(f"{name}: publishing")
     skillmatch_progress.published(name)
