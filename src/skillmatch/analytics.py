@@ -406,11 +406,14 @@ def _gap_numbers(con: duckdb.DuckDBPyConnection, f: DemandFilter, by: str | None
             LEFT JOIN supply s ON s.area = {supply_area} AND s.skill_uri = d.skill_uri
             LEFT JOIN holder_total h ON h.area = {supply_area}
             LEFT JOIN coverage c ON c.skill_uri = d.skill_uri)
+        -- rounded before ordering: sums taken in another order (the demand index or the
+        -- inline definition, parallel threads) differ in the last bits and swapped ties
         SELECT area, skill_uri, vacancies, weighted_demand, holders, credentials,
-               demand_share_pct,
-               (beta * holder_part + (1 - beta) * credential_part) * 100 AS supply_share_pct,
-               demand_share_pct
-                   - (beta * holder_part + (1 - beta) * credential_part) * 100 AS gap_index
+               round(demand_share_pct, 9) AS demand_share_pct,
+               round((beta * holder_part + (1 - beta) * credential_part) * 100, 9)
+                   AS supply_share_pct,
+               round(demand_share_pct
+                   - (beta * holder_part + (1 - beta) * credential_part) * 100, 9) AS gap_index
         FROM parts ORDER BY area, gap_index DESC, skill_uri""",
         [*params, holder_share]).df()
 
