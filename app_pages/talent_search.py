@@ -15,6 +15,12 @@ st.title("Talent search")
 st.caption("For employers: candidates whose micro-credentials and declared skills cover a "
            "vacancy, every match explained. Candidates are pseudonymous: no name or contact "
            "detail is stored or shown.")
+if not common.settings().talent_search_enabled:
+    st.warning("Talent search is switched off in this deployment: it shows candidate-level "
+               "data. An administrator enables it with `talent_search_enabled = true` in "
+               "`skillmatch.toml` (behind a login: see the README, \"Deploying the app\").")
+    common.footer()
+    st.stop()
 common.require_tables("candidate", "credential", what="candidate profiles")
 version = common.version()
 

@@ -7,8 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.credentials import check_quality, outcome_rows, quality_issue_rows, stack_rows
-from skillmatch.mapping import SkillExtractor, extract_documents, skill_rows
+from skillmatch.credentials import (
+    check_quality,
+    map_outcomes,
+    outcome_languages,
+    outcome_rows,
+    quality_issue_rows,
+    stack_rows,
+)
+from skillmatch.mapping import SkillExtractor
 from skillmatch.pipeline import Context, Output, PipelineError, Source
 from skillmatch.sources import Staged
 from skillmatch.sources.credentials import (
@@ -40,23 +47,15 @@ def extractor(ctx: Context) -> SkillExtractor:
 def transform(source: Source, staged: Staged, ctx: Context, config: dict[str, Any]) -> Output:
     credentials = check_quality(staged.rows).assign(source=source.name)
     outcomes = outcome_rows(credentials)
-    language = credentials.set_index("credential_id")["language"].reindex(
-        outcomes["credential_id"]).fillna("").tolist()
-    matches = extract_documents(extractor(ctx), outcomes["outcome_text"].tolist(),
-                                [lg if lg in ("en", "nl") else "" for lg in language],
-                                label="learning outcomes")
-    keys = [f"{c}#{n}" for c, n in zip(outcomes["credential_id"], outcomes["outcome_no"],
-                                       strict=True)]
-    mapped = skill_rows(keys, matches, "outcome_key", config.get("skills_per_outcome", 5))
-    parts = mapped["outcome_key"].astype(str).str.rsplit("#", n=1)  # (also when none mapped)
-    mapped["credential_id"] = parts.str[0]
-    mapped["outcome_no"] = parts.str[1].astype("int64")
+    language = outcome_languages(credentials, outcomes)
+    mapped = map_outcomes(outcomes, extractor(ctx), language,
+                          config.get("skills_per_outcome", 5), label="learning outcomes")
     # outcomes the issuer already linked to ESCO (ELM, OB3 alignments) are kept as declared
     declared = credentials[["credential_id", "esco_skill_uris"]].explode("esco_skill_uris")
     declared = declared[declared["esco_skill_uris"].notna()].rename(
         columns={"esco_skill_uris": "skill_uri"})
     declared = declared.assign(found_by="declared", score=1.0, accepted=True, outcome_no=0)
-    skills = pd.concat([mapped.drop(columns="outcome_key"), declared], ignore_index=True)
+    skills = pd.concat([mapped, declared], ignore_index=True)
     labels = ctx.con.execute("SELECT uri, preferred_label, skill_type FROM esco_skill").df()
     skills = skills.merge(labels, left_on="skill_uri", right_on="uri", how="left")
     skills["skill_label"] = skills["skill_label"].fillna(skills["preferred_label"])

@@ -14,8 +14,13 @@ import io
 import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,16 +149,10 @@ def env_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
     """Point the SKILLMATCH_* variables at a test's settings (for the app and subprocesses)."""
 
     def apply(settings: Settings) -> dict[str, str]:
-        values = {
-            "SKILLMATCH_CONFIG": str(REPO / "skillmatch.toml"),
-            "SKILLMATCH_DATA_ROOT": str(settings.data_root),
-            "SKILLMATCH_WAREHOUSE": str(settings.warehouse),
-            "SKILLMATCH_CACHE_DIR": str(settings.cache_dir),
-            "SKILLMATCH_SEARCH_MODEL": settings.search_model,
-            "SKILLMATCH_PIPELINES_DIR": str(settings.pipelines_dir),
-        }
-        for key, value in values.items():
-            monkeypatch.setenv(key, value)
+        for key, value in settings_env(settings).items():
+            if key.startswith("SKILLMATCH_") and key != "SKILLMATCH_TORCH_THREADS":
+                monkeypatch.setenv(key, value)
+        monkeypatch.setenv("SKILLMATCH_TALENT_SEARCH_ENABLED", "1")  # the tests use the page
         return dict(os.environ)
 
     yield apply
@@ -230,3 +229,56 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory, mini_settings: Setti
         for summary in run_pipeline(settings, name, only=only, progress=lambda _line: None):
             assert summary.status == "ok", summary.line()
     return settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The SKILLMATCH_* variables that point a subprocess at a test's settings."""
+    return {**os.environ,
+            "SKILLMATCH_CONFIG": str(REPO / "skillmatch.toml"),
+            "SKILLMATCH_DATA_ROOT": str(settings.data_root),
+            "SKILLMATCH_WAREHOUSE": str(settings.warehouse),
+            "SKILLMATCH_CACHE_DIR": str(settings.cache_dir),
+            "SKILLMATCH_SEARCH_MODEL": settings.search_model,
+            "SKILLMATCH_PIPELINES_DIR": str(settings.pipelines_dir),
+            "SKILLMATCH_TORCH_THREADS": "1"}
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skillmatch.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@contextmanager
+def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """A real `skillmatch serve` on a free loopback port; yields its base URL."""
+    import httpx
+
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "skillmatch.cli", "serve", "--port",
+                                 str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

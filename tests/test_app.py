@@ -142,6 +142,31 @@ def test_talent_search_from_a_pasted_vacancy(demo_settings, env_for) -> None:
         "credential", "declared", "credential+declared"}
 
 
+def test_talent_search_is_hidden_unless_the_settings_enable_it(demo_settings, env_for,
+                                                             monkeypatch) -> None:
+    env_for(demo_settings)
+    monkeypatch.setenv("SKILLMATCH_TALENT_SEARCH_ENABLED", "0")
+    at = open_page()
+    with pytest.raises(Exception, match="talent_search"):
+        at.switch_page("app_pages/talent_search.py")
+        at.run()
+        assert not at.exception, at.exception
+    page = AppTest.from_file(str(REPO / "app_pages" / "talent_search.py"), default_timeout=60)
+    page.run()  # run directly, the page itself refuses too
+    assert any("switched off" in w.value for w in page.warning)
+    assert not page.text_area and not page.dataframe
+
+
+def test_a_deployment_with_login_shows_only_the_login(mini_settings, env_for,
+                                                    monkeypatch) -> None:
+    env_for(mini_settings)
+    monkeypatch.setenv("SKILLMATCH_APP_LOGIN", "1")
+    at = open_page()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not at.metric and not at.dataframe  # no page ran
+
+
 def test_talent_search_from_an_occupation_with_a_region(demo_settings, env_for) -> None:
     env_for(demo_settings)
     at = open_page("app_pages/talent_search.py")

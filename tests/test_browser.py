@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port, settings_env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -43,22 +42,10 @@ from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_settings, tmp_path_factory) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ,
-           "SKILLMATCH_CONFIG": str(REPO / "skillmatch.toml"),
-           "SKILLMATCH_DATA_ROOT": str(demo_settings.data_root),
-           "SKILLMATCH_WAREHOUSE": str(demo_settings.warehouse),
-           "SKILLMATCH_CACHE_DIR": str(demo_settings.cache_dir),
-           "SKILLMATCH_PIPELINES_DIR": str(demo_settings.pipelines_dir),
-           "SKILLMATCH_SEARCH_MODEL": demo_settings.search_model}
+    env = {**settings_env(demo_settings), "SKILLMATCH_TALENT_SEARCH_ENABLED": "1"}
     log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),

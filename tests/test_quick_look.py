@@ -5,7 +5,6 @@ behind it."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, SHARED, make_project
+from conftest import REPO, SHARED, free_port, make_project
 from streamlit.testing.v1 import AppTest
 
 from skillmatch import progress
@@ -87,12 +86,6 @@ def test_build_limit_200_on_a_fresh_warehouse_ends_in_a_usable_app(
         assert not at.exception, page
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Published version"]) >= 7  # the taxonomy, then each pipeline
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_run_opens_the_app_while_the_build_fills_in(tmp_path: Path, mini_settings) -> None:

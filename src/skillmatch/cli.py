@@ -726,15 +726,98 @@ def app(ctx: click.Context, port: int, address: str) -> None:
     app_file = Path(__file__).resolve().parents[2] / "app.py"
     if not app_file.exists():
         raise click.ClickException(f"app.py not found at {app_file} (run from a checkout)")
-    env = dict(os.environ, SKILLMATCH_WAREHOUSE=str(settings.warehouse),
-               SKILLMATCH_DATA_ROOT=str(settings.data_root))
-    if settings.config_file:
-        env["SKILLMATCH_CONFIG"] = str(settings.config_file)
+    env = _environment(settings)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     raise SystemExit(subprocess.call(cmd, env=env))
 
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """The SKILLMATCH_* variables that give a child process (the app, API workers) these
+    settings."""
+    env = dict(os.environ, SKILLMATCH_WAREHOUSE=str(settings.warehouse),
+               SKILLMATCH_DATA_ROOT=str(settings.data_root))
+    if settings.config_file:
+        env["SKILLMATCH_CONFIG"] = str(settings.config_file)
+    return env
+
+
+@main.command()
+@click.option("--host", help="Address to bind (setting api_host; default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (setting api_port).")
+@click.option("--workers", type=int, help="Worker processes (setting api_workers).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the HTTP API (FastAPI on uvicorn; OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    os.environ.update(_environment(settings))  # each worker loads the same settings
+    host, port = host or settings.api_host, port or settings.api_port
+    workers = workers or settings.api_workers
+    click.echo(f"SkillMatch API on http://{host}:{port}/v1 (docs: /docs), warehouse "
+               f"{settings.warehouse}, keys {settings.api_keys_db}", err=True)
+    uvicorn.run("skillmatch.api.server:app_from_environment", factory=True, host=host,
+                port=port, workers=workers, log_level="info", access_log=False,
+                server_header=False)
+
+
+@main.group()
+def keys() -> None:
+    """API keys: create (shown once), list, revoke. Stored as salted hashes only."""
+
+
+def _key_store(ctx: click.Context):
+    from skillmatch.access import KeyStore
+
+    return KeyStore(_settings(ctx).api_keys_db)
+
+
+@keys.command("create")
+@click.option("--role", required=True,
+              type=click.Choice(["consortium", "institution", "employer", "admin"]))
+@click.option("--name", default="", help="Who the key is for (shown in lists and audits).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def keys_create(ctx: click.Context, role: str, name: str, as_json: bool) -> None:
+    """Create a key. The key is printed once, alone on stdout; store it now."""
+    key, secret = _key_store(ctx).create(role, name)
+    if as_json:
+        click.echo(json.dumps({**key.__dict__, "key": secret}))
+        return
+    click.echo(secret)
+    click.echo(f"created key {key.key_id} ({key.role}, {key.name}); it is shown only now",
+               err=True)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def keys_list(ctx: click.Context, as_json: bool) -> None:
+    """Every key with its role and state (never the key itself)."""
+    found = _key_store(ctx).list()
+    if as_json:
+        click.echo(json.dumps([k.__dict__ for k in found]))
+        return
+    for k in found:
+        state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
+        click.echo(f"{k.key_id}  {k.role:<12} {state:<28} created {k.created_at}  {k.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke a key: every server refuses it from the next request on."""
+    from skillmatch.access import AccessError
+
+    try:
+        key = _key_store(ctx).revoke(key_id)
+    except AccessError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {key.key_id} ({key.role}, {key.name}) at {key.revoked_at}")
 
 
 @main.command("run")

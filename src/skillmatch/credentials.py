@@ -1,18 +1,25 @@
-"""Micro-credential pipeline steps: the quality check, learning outcomes one per row (what
-the mapping engine maps to ESCO skills) and stackable links.
+"""Micro-credential pipeline steps: the quality check, learning outcomes one per row, their
+ESCO skills (`map_outcomes`) and stackable links.
 
 Each step is a plain DataFrame -> DataFrame function over the canonical credential schema
 (`skillmatch.sources.credentials.CREDENTIAL_COLUMNS`), with no I/O, so it can run per
 partition. The quality check only flags: a credential that fails it stays in the catalogue
-(a learner may still hold it), marked `quality_ok = False` with its issues named.
+(a learner may still hold it), marked `quality_ok = False` with its issues named. The
+credentials pipeline and badge alignment (`skillmatch.badges`) share these steps, so a
+credential gets the same check and the same skills either way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from skillmatch.mapping import SkillExtractor
 
 ISSUE_COLUMNS = ["credential_id", "rule", "severity", "message"]
 
@@ -126,6 +133,35 @@ def outcome_rows(credentials: pd.DataFrame) -> pd.DataFrame:
         "outcome_no": numbers.astype("int64").to_numpy(),
         "outcome_text": exploded["learning_outcomes"].astype("str").to_numpy(),
     })
+
+
+def outcome_languages(credentials: pd.DataFrame, outcomes: pd.DataFrame) -> list[str]:
+    """Per outcome row, its credential's stated language ('' when none): what `map_outcomes`
+    takes."""
+    return credentials.set_index("credential_id")["language"].reindex(
+        outcomes["credential_id"]).fillna("").tolist()
+
+
+def map_outcomes(outcomes: pd.DataFrame, extractor: SkillExtractor, languages: Sequence[str],
+                 skills_per_outcome: int | None = 5, label: str | None = None) -> pd.DataFrame:
+    """The accepted ESCO skills of each learning outcome (`outcome_rows`' frame), best first,
+    at most `skills_per_outcome` each: the skill row columns (`SKILL_ROW_COLUMNS`), then
+    credential_id and outcome_no. `languages` has one entry per outcome: "en" or "nl" as the
+    credential states it; anything else is detected from the text. With a `label`, a
+    progress bar."""
+    # the mapping engine loads torch: imported when mapping, not with the quality check
+    from skillmatch.mapping import extract_documents, skill_rows
+
+    matches = extract_documents(extractor, outcomes["outcome_text"].tolist(),
+                                [lg if lg in ("en", "nl") else "" for lg in languages],
+                                label=label)
+    keys = [f"{c}#{n}" for c, n in zip(outcomes["credential_id"], outcomes["outcome_no"],
+                                       strict=True)]
+    mapped = skill_rows(keys, matches, "outcome_key", skills_per_outcome)
+    parts = mapped["outcome_key"].astype(str).str.rsplit("#", n=1)  # (also when none mapped)
+    mapped["credential_id"] = parts.str[0]
+    mapped["outcome_no"] = parts.str[1].astype("int64")
+    return mapped.drop(columns="outcome_key")
 
 
 def stack_rows(credentials: pd.DataFrame) -> pd.DataFrame:

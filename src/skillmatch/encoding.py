@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -170,7 +171,10 @@ class EmbeddingCache:
 
 
 class Encoder:
-    """One embedding model plus its cache. Vectors are L2-normalised float32."""
+    """One embedding model plus its cache. Vectors are L2-normalised float32. Safe to share
+    between threads (the API server's): one forward pass at a time, since a fast tokenizer
+    changed by two threads at once fails ("Already borrowed") and two passes on 2 cores only
+    contend."""
 
     def __init__(self, settings: Settings, model: str | None = None) -> None:
         self.settings = settings
@@ -182,6 +186,7 @@ class Encoder:
             settings.cache_dir / "embeddings" / f"{slug}-{self.fingerprint}"
         )
         self._model = None
+        self._lock = threading.RLock()
 
     @property
     def name(self) -> str:
@@ -189,6 +194,10 @@ class Encoder:
 
     @property
     def model(self):
+        with self._lock:
+            return self._load()
+
+    def _load(self):
         if self._model is None:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -211,13 +220,14 @@ class Encoder:
 
     def encode_raw(self, texts: Sequence[str]) -> np.ndarray:
         """Run the model on already-prefixed texts, bypassing the cache (for benchmarks)."""
-        return self.model.encode(
-            list(texts),
-            batch_size=self.settings.embedding_batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
+        with self._lock:
+            return self.model.encode(
+                list(texts),
+                batch_size=self.settings.embedding_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
 
     def encode_tokens(self, texts: Sequence[str], kind: str = "query"
                       ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -239,11 +249,11 @@ class Encoder:
         batch = max(self.settings.embedding_batch_size, 1)
         for start in range(0, len(order), batch):
             ids = order[start:start + batch]
-            enc = tokenizer([prefix + texts[i] for i in ids], padding=True, truncation=True,
-                            max_length=max_len, return_offsets_mapping=True,
-                            return_tensors="pt")
-            offsets = enc.pop("offset_mapping").numpy()
-            with torch.inference_mode():
+            with self._lock, torch.inference_mode():
+                enc = tokenizer([prefix + texts[i] for i in ids], padding=True,
+                                truncation=True, max_length=max_len,
+                                return_offsets_mapping=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").numpy()
                 hidden = transformer(**enc).last_hidden_state.float().numpy()
             mask = enc["attention_mask"].numpy().astype(bool)
             for row, i in enumerate(ids):
@@ -273,6 +283,10 @@ class Encoder:
             return np.zeros((0, self.dim), np.float32)
         if not cache:
             return self.encode_raw(full)
+        with self._lock:  # the cache's files and arrays are appended to in place
+            return self._embed_cached(full)
+
+    def _embed_cached(self, full: list[str]) -> np.ndarray:
         keys = text_keys(full)
         todo = self.cache.missing(keys)
         if len(todo):
@@ -293,11 +307,13 @@ class Encoder:
 
 
 _ENCODERS: dict[tuple[str, str], Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
 
 
 def get_encoder(settings: Settings, model: str | None = None) -> Encoder:
     """One Encoder per (cache folder, model) in a process: models load once."""
     key = (str(settings.cache_dir), model or settings.english_model)
-    if key not in _ENCODERS:
-        _ENCODERS[key] = Encoder(settings, model)
-    return _ENCODERS[key]
+    with _ENCODERS_LOCK:
+        if key not in _ENCODERS:
+            _ENCODERS[key] = Encoder(settings, model)
+        return _ENCODERS[key]

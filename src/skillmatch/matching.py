@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from skillmatch import warehouse
+
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.5
 IMPORTANCES = ("essential", "optional")
@@ -277,7 +279,7 @@ def _distinct_pairs(rows: np.ndarray, cols: np.ndarray,
 
 def _load_arrays(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, np.ndarray]]:
     """Run the load steps on a cursor of their own and fetch every result as numpy."""
-    cursor = con.cursor()
+    cursor = warehouse.cursor(con)
     try:
         for step in _LOAD_STEPS:
             cursor.execute(step)

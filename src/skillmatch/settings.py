@@ -19,7 +19,7 @@ CONFIG_FILENAME = "skillmatch.toml"
 ENV_PREFIX = "SKILLMATCH_"
 PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config",
                "dask_shared_dir", "occupation_examples",
-               "pipelines_dir")
+               "pipelines_dir", "api_keys_db")
 
 
 class SettingsError(ValueError):
@@ -93,6 +93,17 @@ class Settings:
     dask_workers: int = 2
     dask_threads_per_worker: int = 1
     dask_shared_dir: Path = Path("data/cache/dask")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
+    api_workers: int = 1
+    api_keys_db: Path = Path("data/api_keys.sqlite")
+    api_max_body_bytes: int = 2_000_000
+    api_max_text_chars: int = 100_000
+    api_max_batch: int = 256
+    api_rate_per_minute: int = 600
+    api_cors_origins: str = ""
+    talent_search_enabled: bool = False
+    app_login: bool = False
     models: dict[str, ModelSpec] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     config_file: Path | None = None
 

@@ -74,6 +74,35 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
+SNAPSHOT = "warehouse"
+
+
+def connect_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the version published under `path` now, for a long-running
+    reader (the API server). `duckdb.connect` would hand back the instance this process
+    already holds for the path, i.e. an older version; attaching to a fresh in-memory
+    database opens the file anew. Take its cursors with `cursor(con)`."""
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseMissing(
+            f"no warehouse at {path}: run `skillmatch taxonomy load` (or `skillmatch build`)")
+    con = duckdb.connect(":memory:")
+    literal = str(path).replace("'", "''")  # ATTACH takes no parameters
+    con.execute(f"ATTACH '{literal}' AS {SNAPSHOT} (READ_ONLY)")
+    con.execute(f"USE {SNAPSHOT}")
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` (for another thread, or temp tables of its own) reading the same
+    database: a plain `con.cursor()` starts on the instance's default one, which for a
+    `connect_snapshot` connection is the empty in-memory database."""
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    cur = con.cursor()
+    cur.execute(f'USE "{database.replace(chr(34), chr(34) * 2)}"')
+    return cur
+
+
 class WarehouseBusy(RuntimeError):
     """Another run is writing this warehouse; one writer at a time."""
 

@@ -109,6 +109,17 @@ def clean_field(text: str, name: str, problems: list[str]) -> str:
     return text
 
 
+def invalid_characters(text: str) -> str:
+    """What `clean_field` would repair in `text`, for a caller that refuses instead of
+    repairing ("" when nothing): "a lone surrogate (invalid Unicode, U+D800)" or "a control
+    character (U+0000)"."""
+    if found := _SURROGATE.search(text):
+        return f"a lone surrogate (invalid Unicode, U+{ord(found.group()):04X})"
+    if found := _CONTROL.search(text):
+        return f"a control character (U+{ord(found.group()):04X})"
+    return ""
+
+
 def clean_record(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """Every text value of a staged row (and every text item of its list values) through
     `clean_field`, in place. Returns the row."""

@@ -14,8 +14,9 @@ Field mapping (documented in data/catalogue/README.md as well):
 Open Badges 3.0 (an OpenBadgeCredential, an Achievement, or a list of them)
   title <- achievement.name; description <- achievement.description;
   provider <- achievement.creator.name, else issuer.name;
-  learning_outcomes <- alignment[].targetName (targetDescription when no name);
-  esco_skill_uris <- alignment[].targetUrl that are ESCO skill URIs;
+  learning_outcomes <- alignment[].targetName (targetDescription when no name) of every
+  alignment but the EQF one and those SkillMatch added (`ADDED_ALIGNMENT_MARK`: a skill, not
+  an outcome); esco_skill_uris <- alignment[].targetUrl that are ESCO skill URIs;
   ects <- an ECTS extension field (ectsPoints, ects, ectsCredits) else achievement.creditsAvailable
   (read as ECTS: the European issuers this targets state credits in ECTS);
   eqf_level <- an alignment whose targetFramework/targetCode/targetUrl names EQF, or an
@@ -34,6 +35,9 @@ European Learning Model v3 (JSON-LD; nested or referenced by id)
   eqfLevel concept (.../snb/eqf/6 -> 6); study_load_hours <- volumeOfLearning (PT120H -> 120);
   language <- spec language (authority code ENG -> en); assessment <- provenBy title and mode;
   sector_code <- thematicArea ISCED-F code (approximate, see ISCED_TO_SECTION).
+
+`open_badge_rows` and `elm_rows` read a parsed document (a request body, `skillmatch.badges`)
+the same way `read_open_badge` and `read_elm` read a file.
 """
 
 from __future__ import annotations
@@ -327,7 +331,9 @@ def credential_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=CREDENTIAL_COLUMNS)
 
 
-def _types(node: Any) -> set[str]:
+def node_types(node: Any) -> set[str]:
+    """The JSON-LD types of a node (`type` or `@type`, a string or a list), empty for a
+    value that is no node."""
     if not isinstance(node, dict):
         return set()
     kind = node.get("type", node.get("@type"))
@@ -375,7 +381,7 @@ def _compact(value: Any, depth: int = 0) -> Any:
         if isinstance(value, str) and len(value) > 2000:
             return value[:2000] + "…"
         return value
-    kinds = _types(value)
+    kinds = node_types(value)
     if "MediaObject" in kinds or "Image" in kinds:
         return value.get("id") if isinstance(value.get("id"), str) and len(
             value.get("id", "")) < 500 else None
@@ -447,27 +453,64 @@ def _extension_values(node: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _ob_alignment(achievement: dict[str, Any]) -> tuple[list[str], list[str], int | None]:
-    """Learning outcomes, ESCO skill URIs and an EQF level from OB3 alignments."""
-    outcomes: list[str] = []
+# What SkillMatch writes at the start of the targetDescription of an alignment it added
+# (skillmatch.badges): such an alignment names a skill, not a learning outcome.
+ADDED_ALIGNMENT_MARK = "SkillMatch: from learning outcome"
+
+
+def is_added_alignment(item: Any) -> bool:
+    """Whether an OB3 alignment is one SkillMatch added to the achievement (its ESCO skill
+    counts as declared; its text is no learning outcome, so aligning twice adds nothing)."""
+    return (isinstance(item, dict) and item.get("targetFramework") == "ESCO"
+            and isinstance(item.get("targetDescription"), str)
+            and item["targetDescription"].startswith(ADDED_ALIGNMENT_MARK))
+
+
+def _is_eqf_alignment(item: dict[str, Any]) -> bool:
+    url = str(item.get("targetUrl") or "")
+    framework = f"{item.get('targetFramework') or ''} {item.get('targetType') or ''}"
+    return bool("/snb/eqf/" in url or re.search(r"\beqf\b", framework, re.I)
+                or re.match(r"eqf", str(item.get("targetCode") or ""), re.I))
+
+
+def _ob_alignments(achievement: dict[str, Any]
+                   ) -> tuple[list[tuple[int, str, str | None]], list[str], int | None]:
+    """One pass over an achievement's alignments: its learning outcomes (see `ob_outcomes`),
+    the ESCO skill URIs it names and its EQF level."""
+    outcomes: list[tuple[int, str, str | None]] = []
     uris: list[str] = []
     eqf: int | None = None
-    for item in _as_list(achievement.get("alignment")):
+    for position, item in enumerate(_as_list(achievement.get("alignment"))):
         if not isinstance(item, dict):
             continue
         url = str(item.get("targetUrl") or "")
-        framework = f"{item.get('targetFramework') or ''} {item.get('targetType') or ''}"
-        code = str(item.get("targetCode") or "")
-        if "/snb/eqf/" in url or re.search(r"\beqf\b", framework, re.I) or re.match(
-                r"eqf", code, re.I):
-            eqf = _eqf(url or code or item.get("targetName"), "alignment (EQF)")
+        if _is_eqf_alignment(item):
+            eqf = _eqf(url or str(item.get("targetCode") or "") or item.get("targetName"),
+                       "alignment (EQF)")
             continue
-        text = _clean(item.get("targetName") or item.get("targetDescription"), "alignment")
-        if text:
-            outcomes.append(text.replace("\n", " "))
-        if url.startswith(ESCO_SKILL_PREFIX):
-            uris.append(url)
+        esco = url if url.startswith(ESCO_SKILL_PREFIX) else None
+        if not is_added_alignment(item):
+            text = _clean(item.get("targetName") or item.get("targetDescription"),
+                          "alignment")
+            if text:
+                outcomes.append((position, text.replace("\n", " "), esco))
+        if esco:
+            uris.append(esco)
     return outcomes, uris, eqf
+
+
+def ob_outcomes(achievement: dict[str, Any]) -> list[tuple[int, str, str | None]]:
+    """The learning outcomes of an OB3 achievement as (position in `alignment`, text, the
+    ESCO skill URI that alignment names or None): every alignment that is not the EQF level
+    and not one SkillMatch added; its text is targetName (targetDescription when no name).
+    Raises RecordError for a text that is no text."""
+    return _ob_alignments(achievement)[0]
+
+
+def _ob_alignment(achievement: dict[str, Any]) -> tuple[list[str], list[str], int | None]:
+    """Learning outcomes, ESCO skill URIs and an EQF level from OB3 alignments."""
+    outcomes, uris, eqf = _ob_alignments(achievement)
+    return [text for _, text, _ in outcomes], uris, eqf
 
 
 def _ob_row(achievement: dict[str, Any], issuer: Any, problems: list[str]) -> dict[str, Any]:
@@ -552,10 +595,15 @@ def read_open_badge(path: Path, source: str) -> Staged:
     (or a JSON-LD @graph), or MyNextID's flat micro-credential form. One row per credential
     or achievement; issued credentials of the same achievement share its credential_id and
     carry how many were issued in the file."""
-    document = load_json(path)
+    return open_badge_rows(load_json(path), source, str(path))
+
+
+def open_badge_rows(document: Any, source: str, name: str = "document") -> Staged:
+    """`read_open_badge` of a parsed document (what a file or a request body held); `name`
+    says where it came from in a SourceError."""
     items = document.get("@graph", [document]) if isinstance(document, dict) else document
     if not isinstance(items, list):
-        raise SourceError(f"{path}: expected a JSON object or list, got {type(items).__name__}")
+        raise SourceError(f"{name}: expected a JSON object or list, got {type(items).__name__}")
     staged = Staged(rows=credential_frame([]))
     rows: list[dict[str, Any]] = []
     issued_for: list[str | None] = []
@@ -565,7 +613,7 @@ def read_open_badge(path: Path, source: str) -> Staged:
             item = clean_json(item, "item", problems)
             if not isinstance(item, dict):
                 raise RecordError("item", f"expected an object, got {type(item).__name__}")
-            kinds = _types(item)
+            kinds = node_types(item)
             subject = item.get("credentialSubject")
             if isinstance(subject, list):
                 subject = subject[0] if subject else None
@@ -647,8 +695,8 @@ class _Graph:
         return [self.resolve(v) for v in _as_list(value)]
 
     def of_type(self, kinds: set[str]) -> list[dict[str, Any]]:
-        found = [n for n in self.nodes.values() if _types(n) & kinds]
-        return found + [n for n in self.inline if _types(n) & kinds]
+        found = [n for n in self.nodes.values() if node_types(n) & kinds]
+        return found + [n for n in self.inline if node_types(n) & kinds]
 
 
 def _elm_ects(graph: _Graph, spec: dict[str, Any]) -> float | None:
@@ -710,6 +758,21 @@ def _isced_section(graph: _Graph, spec: dict[str, Any]) -> str | None:
     return None
 
 
+def elm_outcome_text(outcome: dict[str, Any]) -> str | None:
+    """The text of an ELM LearningOutcome: its title (English when given in several
+    languages), else its description; RecordError for a text that is no text."""
+    text = _clean(_lang_text(outcome.get("title")) or _lang_text(outcome.get("description")),
+                  "learningOutcome")
+    return text.replace("\n", " ") if text else None
+
+
+def skill_uri(skill: Any) -> str | None:
+    """The ESCO skill URI of a related skill (a Concept node, a reference or the URI), or
+    None when it is no ESCO skill."""
+    uri = skill.get("id") if isinstance(skill, dict) else skill
+    return uri if isinstance(uri, str) and uri.startswith(ESCO_SKILL_PREFIX) else None
+
+
 def _elm_row(graph: _Graph, spec: dict[str, Any], claims: list[dict[str, Any]],
              issuers: list[Any], problems: list[str]) -> dict[str, Any]:
     title = _clean(_lang_text(spec.get("title")), "title", MAX_TITLE_CHARS)
@@ -722,14 +785,13 @@ def _elm_row(graph: _Graph, spec: dict[str, Any], claims: list[dict[str, Any]],
     for outcome in graph.each(spec.get("learningOutcome")):
         if not isinstance(outcome, dict):
             continue
-        text = _clean(_lang_text(outcome.get("title")) or _lang_text(outcome.get(
-            "description")), "learningOutcome")
+        text = elm_outcome_text(outcome)
         if text:
-            outcomes.append(text.replace("\n", " "))
+            outcomes.append(text)
         for skill in graph.each(outcome.get("relatedESCOSkill")) + graph.each(
                 outcome.get("relatedSkill")):
-            uri = skill.get("id") if isinstance(skill, dict) else skill
-            if isinstance(uri, str) and uri.startswith(ESCO_SKILL_PREFIX) and uri not in uris:
+            uri = skill_uri(skill)
+            if uri and uri not in uris:
                 uris.append(uri)
                 label = _lang_text(skill.get("prefLabel")) if isinstance(skill, dict) else None
                 skill_labels.append(label or "")
@@ -777,53 +839,92 @@ def _elm_row(graph: _Graph, spec: dict[str, Any], claims: list[dict[str, Any]],
     }, problems)
 
 
+class ElmDocument:
+    """An ELM v3 JSON-LD document read for its specifications: the cleaned graph (repairs
+    named in `problems`), the Qualification / LearningAchievementSpecification nodes, and per
+    specification the claims specified by it and their credentials' issuers."""
+
+    def __init__(self, document: Any, name: str = "document") -> None:
+        if not isinstance(document, (dict, list)):
+            raise SourceError(f"{name}: expected a JSON-LD object or list")
+        # specifications share the nodes they refer to: a repair anywhere in the document is
+        # named on each of its rows
+        self.problems: list[str] = []
+        try:
+            document = clean_json(document, "document", self.problems)
+        except RecursionError:
+            raise SourceError(f"{name}: {TOO_DEEP}") from None
+        self.document = document
+        self.graph = _Graph(document)
+        self.specs = self.graph.of_type(_SPEC_TYPES)
+        if not self.specs:
+            raise SourceError(f"{name}: no Qualification or LearningAchievementSpecification "
+                              "found (not a European Learning Model v3 document?)")
+        graph = self.graph
+        self._claims: dict[int, list[dict[str, Any]]] = {}
+        self._issuers: dict[int, list[Any]] = {}
+        for credential in graph.of_type({"EuropeanDigitalCredential", "VerifiableCredential"}):
+            for subject in graph.each(credential.get("credentialSubject")):
+                if not isinstance(subject, dict):
+                    continue
+                claims = [c for c in graph.each(subject.get("hasClaim")) if isinstance(c, dict)]
+                while claims:
+                    claim = claims.pop()
+                    claims.extend(c for c in graph.each(claim.get("hasPart"))
+                                  if isinstance(c, dict))
+                    spec = graph.resolve(claim.get("specifiedBy"))
+                    if isinstance(spec, dict):
+                        self._claims.setdefault(id(spec), []).append(claim)
+                        self._issuers.setdefault(id(spec), []).append(credential.get("issuer"))
+
+    def row(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """The catalogue row of one of `specs` (RecordError for a bad field)."""
+        return _elm_row(self.graph, spec, self._claims.get(id(spec), []),
+                        self._issuers.get(id(spec), []), self.problems)
+
+    def main_spec(self) -> dict[str, Any]:
+        """The specification nearest the document's root (first in document order among
+        equals): what an issued credential's own claim, or a learning opportunity, is
+        specified by; its parts sit deeper."""
+        level: list[Any] = [self.document]
+        while level:
+            following: list[Any] = []
+            for value in level:
+                if isinstance(value, dict):
+                    if node_types(value) & _SPEC_TYPES:
+                        found = self.graph.resolve(value)
+                        if any(found is spec for spec in self.specs):
+                            return found
+                    following.extend(v for k, v in value.items() if k != "@context")
+                elif isinstance(value, list):
+                    following.extend(value)
+            level = following
+        return self.specs[0]
+
+
 def read_elm(path: Path, source: str) -> Staged:
     """European Learning Model v3 JSON-LD (an issued EuropeanDigitalCredential, a list of them,
     an @graph, or bare Qualification / LearningAchievementSpecification nodes). One row per
     specification; the holder (credentialSubject's own fields) is never read."""
-    document = load_json(path)
-    if not isinstance(document, (dict, list)):
-        raise SourceError(f"{path}: expected a JSON-LD object or list")
-    # specifications share the nodes they refer to: a repair anywhere in the document is
-    # named on each of its rows
-    problems: list[str] = []
-    try:
-        document = clean_json(document, "document", problems)
-    except RecursionError:
-        raise SourceError(f"{path}: {TOO_DEEP}") from None
-    graph = _Graph(document)
-    specs = graph.of_type(_SPEC_TYPES)
-    if not specs:
-        raise SourceError(f"{path}: no Qualification or LearningAchievementSpecification found "
-                          "(not a European Learning Model v3 document?)")
-    claims_of: dict[int, list[dict[str, Any]]] = {}
-    issuers_of: dict[int, list[Any]] = {}
-    for credential in graph.of_type({"EuropeanDigitalCredential", "VerifiableCredential"}):
-        for subject in graph.each(credential.get("credentialSubject")):
-            if not isinstance(subject, dict):
-                continue
-            claims = [c for c in graph.each(subject.get("hasClaim")) if isinstance(c, dict)]
-            while claims:
-                claim = claims.pop()
-                claims.extend(c for c in graph.each(claim.get("hasPart")) if isinstance(c, dict))
-                spec = graph.resolve(claim.get("specifiedBy"))
-                if isinstance(spec, dict):
-                    claims_of.setdefault(id(spec), []).append(claim)
-                    issuers_of.setdefault(id(spec), []).append(credential.get("issuer"))
+    return elm_rows(load_json(path), source, str(path))
+
+
+def elm_rows(document: Any, source: str, name: str = "document") -> Staged:
+    """`read_elm` of a parsed document; `name` says where it came from in a SourceError."""
+    elm = ElmDocument(document, name)
     staged = Staged(rows=credential_frame([]))
     rows: list[dict[str, Any]] = []
-    for number, spec in enumerate(specs, start=1):
+    for number, spec in enumerate(elm.specs, start=1):
         record = f"specification {number} (id={spec.get('id')})"
         try:
-            row = _elm_row(graph, spec, claims_of.get(id(spec), []),
-                           issuers_of.get(id(spec), []), problems)
+            row = elm.row(spec)
         except (RecordError, RecursionError) as exc:
             staged.reject(source, record, _why(exc))
             continue
         row.update(source=source, source_record=record)
         rows.append(row)
     staged.rows = credential_frame(rows)
-    staged.rows_read = len(specs)
+    staged.rows_read = len(elm.specs)
     staged.fold("credential_id")
     return staged
 
