@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from conftest import SHARED, api_server, cli, settings_env
+from conftest import REPO, SHARED, api_server, cli, settings_env
 
 from skillmatch.access import KeyStore
 
@@ -297,6 +297,10 @@ def test_admin_keys_over_http_and_the_openapi_document(api) -> None:
     assert {"/v1/skills", "/v1/badges/align", "/v1/talent/search", "/v1/demand/gap",
             "/v1/learners/advice", "/v1/catalogue/tag"} <= set(spec["paths"])
     assert httpx.get(api["url"] + "/docs").status_code == 200
+    documented = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    for path, operations in spec["paths"].items():  # the API's page lists every endpoint
+        for method in operations:
+            assert f"| {method.upper()} | `{path}` |" in documented, (method, path)
 
 
 def test_keys_cli_shows_a_key_once_and_stores_only_its_hash(api, tmp_path: Path) -> None:

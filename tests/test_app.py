@@ -77,6 +77,7 @@ def test_missing_warehouse_says_what_to_run(tmp_path: Path, monkeypatch: pytest.
                                             ) -> None:
     monkeypatch.setenv("SKILLMATCH_CONFIG", str(REPO / "skillmatch.toml"))
     monkeypatch.setenv("SKILLMATCH_WAREHOUSE", str(tmp_path / "absent.duckdb"))
+    monkeypatch.setenv("SKILLMATCH_TALENT_SEARCH_ENABLED", "1")
     for page in (None, *PAGES):
         at = open_page(page)
         assert not at.exception, page

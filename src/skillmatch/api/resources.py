@@ -34,7 +34,11 @@ class Snapshot:
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = warehouse.cursor(self.con)
+        """A cursor for this thread: the shared connection itself runs nothing, since two
+        threads executing on one DuckDB connection read each other's results."""
+        with self._guard:
+            cur = self.con.cursor()
+        cur.execute(f"USE {warehouse.SNAPSHOT}")
         try:
             yield cur
         finally:
