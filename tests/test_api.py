@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import httpx
@@ -241,23 +242,43 @@ def test_hostile_input_gets_a_clean_status_and_the_server_keeps_serving(api) -> 
                             "(SELECT count(*) FROM candidate)").fetchone()
     before.close()
     statuses = []
-    for text in HOSTILE:
-        statuses += [
-            call(api, "POST", "/v1/skills", role="consortium", json={"text": text}).status_code,
-            call(api, "POST", "/v1/occupations", role="consortium",
-                 json={"title": text}).status_code,
-            call(api, "GET", "/v1/taxonomy/skill", role="institution",
-                 params={"uri": text}).status_code,
-            call(api, "GET", "/v1/demand/skills", role="consortium",
-                 params={"region": text, "sector": text, "source": text}).status_code,
-            call(api, "POST", "/v1/talent/search", role="employer",
-                 json={"requirements": [{"skill_uri": text}], "regions": [text]}).status_code,
-            call(api, "POST", "/v1/catalogue/tag", role="institution",
-                 json={"credentials": [{"title": text, "provider": text,
-                                        "learning_outcomes": [text],
-                                        "language": text}]}).status_code,
+    for text in HOSTILE:  # in every string field of every endpoint
+        badge = {"type": ["Achievement"], "id": text, "name": text, "description": text,
+                 "criteria": {"narrative": text},
+                 "alignment": [{"type": ["Alignment"], "targetName": text, "targetUrl": text}]}
+        requests = [
+            ("consortium", "POST", "/v1/skills", {"json": {"text": text, "language": text}}),
+            ("consortium", "POST", "/v1/skills", {"json": {"texts": [text, text]}}),
+            ("consortium", "POST", "/v1/occupations", {"json": {"title": text}}),
+            ("consortium", "GET", "/v1/taxonomy/search",
+             {"params": {"q": text, "type": text, "language": text}}),
+            ("consortium", "GET", "/v1/taxonomy/search", {"params": {"q": text}}),
+            ("consortium", "GET", "/v1/taxonomy/skill", {"params": {"uri": text}}),
+            ("consortium", "GET", "/v1/taxonomy/occupation", {"params": {"uri": text}}),
+            ("consortium", "GET", "/v1/demand/skills",
+             {"params": {"region": text, "sector": text, "isco": text, "source": text,
+                         "skill_type": text}}),
+            ("consortium", "GET", "/v1/demand/trend",
+             {"params": {"skill": text, "period_from": text, "region_level": text}}),
+            ("institution", "POST", "/v1/catalogue/tag", {"json": {"credentials": [
+                {"credential_id": text, "title": text, "provider": text, "description": text,
+                 "learning_outcomes": [text], "esco_skill_uris": [text],
+                 "language": text}]}}),
+            ("institution", "POST", "/v1/badges/align", {"json": badge}),
+            ("institution", "POST", "/v1/learners/advice",
+             {"json": {"target_occupation": text, "credentials_held": [text],
+                       "skills": [text]}}),
+            ("institution", "POST", "/v1/learners/advice", {"json": {"vacancy_text": text}}),
+            ("employer", "POST", "/v1/talent/search",
+             {"json": {"requirements": [{"skill_uri": text}], "regions": [text]}}),
+            ("employer", "POST", "/v1/talent/search",
+             {"json": {"vacancy_text": text, "occupation_uri": text}}),
+            ("admin", "POST", "/v1/keys", {"json": {"role": text, "name": text}}),
+            ("admin", "DELETE", f"/v1/keys/{quote(text, safe='')}", {}),
         ]
-    assert set(statuses) <= {200, 404, 422}, statuses
+        for role, method, path, kwargs in requests:
+            statuses.append((call(api, method, path, role=role, **kwargs).status_code, path))
+    assert {status for status, _ in statuses} <= {200, 404, 422}, statuses
     lone = call(api, "POST", "/v1/skills", role="consortium",
                 content=b'{"text": "care \\ud800 plan"}',
                 headers={"Content-Type": "application/json"})
@@ -276,10 +297,21 @@ def test_hostile_input_gets_a_clean_status_and_the_server_keeps_serving(api) -> 
     after.close()
 
 
-def test_cors_is_off_unless_configured(api) -> None:
-    preflight = httpx.options(api["url"] + "/v1/skills", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
-    assert "access-control-allow-origin" not in preflight.headers
+def preflight(url: str, origin: str) -> httpx.Response:
+    return httpx.options(url + "/v1/skills", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+
+
+def test_cors_is_off_unless_configured(api, tmp_path: Path) -> None:
+    assert "access-control-allow-origin" not in preflight(api["url"], "https://evil.example"
+                                                          ).headers
+    env = {**api["env"], "SKILLMATCH_API_CORS_ORIGINS": "https://portal.example"}
+    with api_server(env, tmp_path / "cors.log") as url:
+        allowed = preflight(url, "https://portal.example")
+        assert allowed.headers["access-control-allow-origin"] == "https://portal.example"
+        assert "access-control-allow-origin" not in preflight(url, "https://evil.example"
+                                                              ).headers
 
 
 def test_admin_keys_over_http_and_the_openapi_document(api) -> None:

@@ -17,9 +17,11 @@ SUITE = {  # name -> (script, full arguments, --quick arguments)
     "scale": ("bench_scale.py", [], ["--sizes", "10000", "100000"]),
     "dask": ("bench_dask.py", [], ["--ads", "200"]),
     "publish": ("bench_publish.py", [], ["--scaled", "100000", "--seconds", "10"]),
+    "api": ("bench_api.py", [], ["--quick"]),
 }
 RESULT_FILES = {"mapping": "mapping.json", "pipeline": "pipeline.json", "app": "app.json",
-                "scale": "scale.json", "dask": "dask.json", "publish": "publish.json"}
+                "scale": "scale.json", "dask": "dask.json", "publish": "publish.json",
+                "api": "api.json"}
 
 
 def run(benchmarks: Path, names: list[str], quick: bool, echo=print) -> list[str]:
@@ -94,4 +96,12 @@ def summary(results: Path) -> str:
                   f"{idle['p50_ms']} / p95 {idle['p95_ms']} ms; during a "
                   f"{busy['rebuild_s']} s rebuild p50 {busy['p50_ms']} / p95 {busy['p95_ms']} ms, "
                   f"{busy['errors']} errors in {busy['queries']} queries.", ""]
+    if api := _load(results, "api"):
+        lines += ["## HTTP API under load (Locust, loopback)", "",
+                  "| workload | clients | requests | failures | p50 ms | p95 ms | req/s |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {c['workload']} | {c['clients']} | {c['requests']:,} | {c['failures']} | "
+                  f"{c['p50_ms']} | {c['p95_ms']} | {c['req_per_s']} |" for c in api["cells"]]
+        lines += ["", *[f"- {a['aim']}: {a['measured']} ({'met' if a['met'] else 'not met'})"
+                        for a in api["aims"]], ""]
     return "\n".join(lines)

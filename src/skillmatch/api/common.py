@@ -16,6 +16,8 @@ from skillmatch.mapping import OccupationLinker, SkillExtractor
 from skillmatch.progress import read_run
 from skillmatch.settings import Settings
 
+SERVER_MEMO_SENTENCES = 20_000  # ~170 MB of scored sentences
+
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
@@ -42,8 +44,9 @@ def wait_for(settings: Settings, what: str) -> None:
 
 
 def require_tables(snap: Snapshot, *tables: str, what: str) -> None:
-    with snap.cursor() as cur:
-        missing = [t for t in tables if not warehouse.table_exists(cur, t)]
+    """503 naming what to run when the warehouse lacks tables (looked up once a version)."""
+    missing = snap.get("missing:" + ",".join(tables), lambda cur: [
+        t for t in tables if not warehouse.table_exists(cur, t)])
     if missing:
         raise ApiError(503, f"the warehouse has no {what} yet (missing: {', '.join(missing)}); "
                             "run `skillmatch build`")
@@ -54,7 +57,9 @@ def extractor(request: Request, snap: Snapshot) -> SkillExtractor:
 
     settings = settings_of(request)
     wait_for(settings, MAPPING_INDEX)
-    return snap.get("extractor", lambda cur: SkillExtractor(settings, cur))
+    # a smaller sentence memo than a pipeline's: a server runs for weeks on varied texts
+    return snap.get("extractor", lambda cur: SkillExtractor(
+        settings, cur, memo_sentences=SERVER_MEMO_SENTENCES))
 
 
 def linker(request: Request, snap: Snapshot) -> OccupationLinker:

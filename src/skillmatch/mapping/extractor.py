@@ -136,8 +136,10 @@ class SkillExtractor:
     def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection,
                  models: Sequence[str] | None = None,
                  params: MappingParams | None = None,
-                 acceptance: AcceptanceModel | bool | None = True) -> None:
+                 acceptance: AcceptanceModel | bool | None = True,
+                 memo_sentences: int = MEMO_SENTENCES) -> None:
         self.settings = settings
+        self.memo_sentences = memo_sentences  # ~8.6 KB each: 100,000 hold ~0.8 GB
         self.params = params or mapping_params(settings)
         # the label rows of every language are read now (the connection is gone later); a
         # language's vocabulary and stem index are built on its first text: an English-only
@@ -146,6 +148,7 @@ class SkillExtractor:
         self.vocab = SkillVocabulary.from_rows(self._skill_rows, self._label_rows)
         self._vocabs: dict[tuple[str, ...], SkillVocabulary] = {("en",): self.vocab}
         self._vocab_lock = threading.Lock()
+        self._memo_lock = threading.Lock()
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None
         self._label_vectors: dict[tuple[str, tuple[str, ...]], torch.Tensor] = {}
@@ -257,21 +260,24 @@ class SkillExtractor:
     def score_sentences(self, sentences: Sequence[str], language: str = "en") -> list[Scored]:
         """Per sentence: skill id -> Candidate."""
         # re-posted and syndicated ads repeat whole paragraphs: score each sentence once
-        memo = self._memo.setdefault((language, self.params), OrderedDict())
+        # the memo is shared by the threads of a server: read and written under its lock,
+        # scored outside it (a sentence another thread evicts meanwhile is kept in `known`)
+        with self._memo_lock:
+            memo = self._memo.setdefault((language, self.params), OrderedDict())
+            unique = dict.fromkeys(sentences)
+            known = {s: memo[s] for s in unique if s in memo}
         # longest first: each encoder batch then holds sentences of similar length, so padding
         # (wasted encoder work) stays small however the documents mixed them
-        todo = sorted((s for s in dict.fromkeys(sentences) if s not in memo), key=len,
-                      reverse=True)
+        todo = sorted((s for s in unique if s not in known), key=len, reverse=True)
         step = max(self.params.batch_sentences, 1)
-        fresh: dict[str, Scored] = {}
         for start in range(0, len(todo), step):
             batch = todo[start:start + step]
-            fresh.update(zip(batch, self._score_batch(batch, language), strict=True))
-        out = [fresh[s] if s in fresh else memo[s] for s in sentences]
-        memo.update(fresh)
-        while len(memo) > MEMO_SENTENCES:
-            memo.popitem(last=False)
-        return out
+            known.update(zip(batch, self._score_batch(batch, language), strict=True))
+        with self._memo_lock:
+            memo.update((s, known[s]) for s in todo)
+            while len(memo) > self.memo_sentences:
+                memo.popitem(last=False)
+        return [known[s] for s in sentences]
 
     def _score_batch(self, sentences: list[str], language: str) -> list[Scored]:
         p = self.params
