@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, settings_env
 from nbclient import NotebookClient
 
 from skillmatch.settings import Settings
@@ -47,12 +47,7 @@ def execute(name: str, settings: Settings, work: Path, probe: str) -> nbformat.N
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(probe, metadata={"tags": ["test-probe"]}))
     env = {
-        "SKILLMATCH_CONFIG": str(REPO / "skillmatch.toml"),
-        "SKILLMATCH_DATA_ROOT": str(settings.data_root),
-        "SKILLMATCH_WAREHOUSE": str(settings.warehouse),
-        "SKILLMATCH_CACHE_DIR": str(settings.cache_dir),
-        "SKILLMATCH_SEARCH_MODEL": settings.search_model,
-        "SKILLMATCH_PIPELINES_DIR": str(settings.pipelines_dir),
+        **{k: v for k, v in settings_env(settings).items() if k.startswith("SKILLMATCH_")},
         "SKILLMATCH_API_KEYS_DB": str(work / "api_keys.sqlite"),
         "JUPYTER_PATH": str(kernel_path(work / "jupyter")),
         "IPYTHONDIR": str(work / "ipython"),

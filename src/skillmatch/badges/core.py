@@ -128,3 +128,15 @@ class Outcome:
         return {"index": self.index, "id": self.id, "path": self.path, "text": self.text,
                 "language": self.language, "declared": list(self.declared),
                 "added": [dict(a) for a in self.added]}
+
+
+def append_after(target: dict[str, Any], key: str, entries: list[dict[str, Any]]) -> None:
+    """`entries` after what `target[key]` declares, which stays as it was: a single declared
+    object becomes the first item of a list (only when something is added)."""
+    current = target.get(key)
+    if current is None:
+        target[key] = entries
+    elif isinstance(current, list):
+        current.extend(entries)
+    else:
+        target[key] = [current, *entries]

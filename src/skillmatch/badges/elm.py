@@ -23,6 +23,7 @@ from skillmatch.badges.core import (
     ESCO_SKILLS_SCHEME,
     BadgeError,
     Outcome,
+    append_after,
     esco_key,
     pointer,
     short,
@@ -126,10 +127,4 @@ def append(target: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     of a list (only when something is added)."""
     entries = [{**e, "inScheme": dict(e["inScheme"]), "prefLabel": dict(e["prefLabel"])}
                for e in entries]  # each occurrence its own objects
-    current = target.get("relatedESCOSkill")
-    if current is None:
-        target["relatedESCOSkill"] = entries
-    elif isinstance(current, list):
-        current.extend(entries)
-    else:
-        target["relatedESCOSkill"] = [current, *entries]
+    append_after(target, "relatedESCOSkill", entries)

@@ -16,7 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-from skillmatch.badges.core import BadgeError, Outcome, esco_code, esco_key, pointer, short
+from skillmatch.badges.core import (
+    BadgeError,
+    Outcome,
+    append_after,
+    esco_code,
+    esco_key,
+    pointer,
+    short,
+)
 from skillmatch.sources import SourceError
 from skillmatch.sources.credentials import (
     ADDED_ALIGNMENT_MARK,
@@ -118,10 +126,4 @@ def entry(skill: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
 
 def append(target: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Added alignments after the declared ones, which stay as they were."""
-    current = target.get("alignment")
-    if current is None:
-        target["alignment"] = entries
-    elif isinstance(current, list):
-        current.extend(entries)
-    else:
-        target["alignment"] = [current, *entries]
+    append_after(target, "alignment", entries)

@@ -36,31 +36,27 @@ def search_taxonomy(request: Request, q: str = Query(..., min_length=1, max_leng
     return {"query": q, "results": records(hits)}
 
 
-def _parts(detail: dict) -> dict:
-    return {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in detail.items()}
+def _concept(request: Request, concept_type: str, uri: str) -> dict:
+    """A skill or occupation with its parts (tables as records); 404 when unknown."""
+    lookup = taxonomy.skill_detail if concept_type == "skill" else taxonomy.occupation_detail
+    with resources_of(request).current().cursor() as cur:
+        detail = lookup(cur, uri)
+    if detail is None:
+        raise ApiError(404, f"no ESCO {concept_type} {uri!r}")
+    parts = {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in detail.items()}
+    return {"concept_type": concept_type,
+            "concept": records(pd.DataFrame([parts.pop(concept_type)]))[0], "parts": parts}
 
 
 @router.get("/skill", response_model=schemas.ConceptResponse,
             summary="A skill: hierarchy, collections, related skills, occupations (any user role)")
 def skill(request: Request, uri: str = Query(..., max_length=300),
           _: ApiKey = Depends(require("taxonomy"))) -> dict:
-    with resources_of(request).current().cursor() as cur:
-        detail = taxonomy.skill_detail(cur, uri)
-    if detail is None:
-        raise ApiError(404, f"no ESCO skill {uri!r}")
-    parts = _parts(detail)
-    return {"concept_type": "skill", "concept": records(pd.DataFrame([parts.pop("skill")]))[0],
-            "parts": parts}
+    return _concept(request, "skill", uri)
 
 
 @router.get("/occupation", response_model=schemas.ConceptResponse,
             summary="An occupation: ISCO group, essential and optional skills (any user role)")
 def occupation(request: Request, uri: str = Query(..., max_length=300),
                _: ApiKey = Depends(require("taxonomy"))) -> dict:
-    with resources_of(request).current().cursor() as cur:
-        detail = taxonomy.occupation_detail(cur, uri)
-    if detail is None:
-        raise ApiError(404, f"no ESCO occupation {uri!r}")
-    parts = _parts(detail)
-    return {"concept_type": "occupation",
-            "concept": records(pd.DataFrame([parts.pop("occupation")]))[0], "parts": parts}
+    return _concept(request, "occupation", uri)
