@@ -14,9 +14,11 @@ from urllib.parse import quote
 
 import duckdb
 import httpx
+import pandas as pd
 import pytest
 from conftest import REPO, SHARED, api_server, cli, settings_env
 
+from skillmatch import matching, warehouse
 from skillmatch.access import KeyStore
 
 EXAMPLES = SHARED / "credentials" / "examples"
@@ -203,6 +205,20 @@ def test_talent_search_is_for_employers_and_audited(api) -> None:
     text = call(api, "POST", "/v1/talent/search", role="employer",
                 json={"vacancy_text": NURSING_TEXT, "top_k": 3, "explain": 0}).json()
     assert text["requirements"] and text["candidates"]
+    # an occupation and a list together: the list's repeated skill counts once (its first
+    # entry), a skill in both keeps the heavier entry, as the library's tables say
+    with warehouse.connect(api["warehouse"], read_only=True) as con:
+        profile = matching.requirements_for_occupation(con, NURSE)
+        first, second = profile["skill_uri"].iloc[0], profile["skill_uri"].iloc[-1]
+        listed = matching.requirements_from_skills(con, [second, first]).assign(
+            weight=[4.0, 1.0])
+    mixed = call(api, "POST", "/v1/talent/search", role="employer", json={
+        "occupation_uri": NURSE, "top_k": 5, "explain": 0,
+        "requirements": [{"skill_uri": second, "weight": 4}, {"skill_uri": first},
+                         {"skill_uri": second, "weight": 9}]}).json()
+    expected = matching.normalise_requirements(pd.concat([profile, listed],
+                                                         ignore_index=True))
+    assert mixed["requirements"] == expected.to_dict("records")
 
 
 def test_limits_answer_413_422_and_429(api) -> None:

@@ -14,6 +14,7 @@ from skillmatch.matching import (
     OPTIONAL_WEIGHT,
     REQUIREMENT_COLUMNS,
     SEARCH_COLUMNS,
+    Requirements,
     TalentIndex,
     normalise_requirements,
     requirements_for_occupation,
@@ -316,6 +317,27 @@ def test_explain_agrees_with_search(index: TalentIndex, nurse: pd.DataFrame) -> 
         assert why.loc[why["matched"], "skill_label"].tolist() == row.matched_skills
         matched_weight = why.loc[why["matched"], "weight"].sum()
         assert row.score == pytest.approx(matched_weight / nurse["weight"].sum())
+
+
+def test_plain_records_agree_with_the_frames(index: TalentIndex, nurse: pd.DataFrame) -> None:
+    """The server's frame-free path (Requirements, search_records, explain_records) gives
+    exactly what the app's frames give."""
+    plain = Requirements.from_frame(nurse)
+    assert plain.frame().equals(normalise_requirements(nurse))
+    assert plain.records() == normalise_requirements(nurse).to_dict("records")
+    frame = index.search(nurse, regions=("NL",), top_k=4)
+    assert index.search_records(plain, regions=("NL",), top_k=4) == frame.to_dict("records")
+    ids = frame["candidate_id"].tolist()
+    assert index.explain_records(ids, plain) == [
+        index.explain(cid, nurse).to_dict("records") for cid in ids]
+    assert index.search_records(plain, regions=("XX",)) == []
+    # adding lists validates again: a skill in both keeps its heavier entry, in its place
+    heavier = Requirements.from_rows([(0, WOUND, "wound care", "essential", 3.0)])
+    both = plain + heavier
+    assert both.uris == (*[u for u in plain.uris if u != WOUND], WOUND)
+    assert both.weights[-1] == 3.0
+    with pytest.raises(ValueError, match="unknown skill URI"):
+        Requirements.from_skills({WOUND: "wound care"}, [WOUND, SKILL + "nope"])
 
 
 # --- a random index against brute force ---------------------------------------------------------

@@ -19,7 +19,7 @@ traced back to its evidence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -115,15 +115,13 @@ def requirements_from_skills(con: duckdb.DuckDBPyConnection, skill_uris: Sequenc
         "SELECT uri, min(preferred_label) FROM esco_skill WHERE list_contains(?, uri) "
         "GROUP BY uri", [uris]).fetchall()
     label_of = {uri: (label if label is not None else uri) for uri, label in labels}
-    unknown = [u for u in uris if u not in label_of]
-    if unknown:
-        raise ValueError(f"unknown skill URI(s), not in esco_skill: {', '.join(unknown)}")
-    return pd.DataFrame({
-        "skill_uri": uris,
-        "skill_label": [label_of[u] for u in uris],
-        "importance": [importance] * len(uris),
-        "weight": [weights[importance]] * len(uris),
-    }).astype({"weight": "float64"})
+    return Requirements.from_skills(label_of, uris, importance, weights[importance]).frame()
+
+
+def skill_labels(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every ESCO skill URI -> its preferred label (a server keeps it: no SQL per search)."""
+    rows = con.execute("SELECT uri, min(preferred_label) FROM esco_skill GROUP BY uri").fetchall()
+    return {uri: (label if label is not None else uri) for uri, label in rows}
 
 
 def _blank(value: object) -> bool:
@@ -146,54 +144,112 @@ def normalise_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     must be a finite number >= 0; a missing label becomes the URI; a skill listed twice keeps
     its highest-weight row (the first of equals), in that row's position. Errors name the row
     (the frame's index label) so the person can find it."""
-    if "skill_uri" not in frame.columns:
-        raise ValueError("requirements need a 'skill_uri' column")
-    if "importance" not in frame.columns:
-        raise ValueError("requirements need an 'importance' column ('essential' | 'optional')")
-    defaults = {"essential": ESSENTIAL_WEIGHT, "optional": OPTIONAL_WEIGHT}
-    n = len(frame)
-    uris = frame["skill_uri"].tolist()
-    labels = frame["skill_label"].tolist() if "skill_label" in frame.columns else [None] * n
-    importances = frame["importance"].tolist()
-    weights = frame["weight"].tolist() if "weight" in frame.columns else [None] * n
-    kept: dict[str, tuple[str, str, float]] = {}  # skill_uri -> (label, importance, weight)
-    for row, uri, label, importance, weight in zip(frame.index, uris, labels, importances,
-                                                   weights, strict=True):
-        if _blank(uri):
-            continue
-        uri = str(uri).strip()
-        where = f"row {row!r} (skill_uri {uri!r})"
-        key = "" if _blank(importance) else str(importance).strip().casefold()
-        if key not in defaults:
-            raise ValueError(f"{where}: importance must be 'essential' or 'optional', "
-                             f"got {importance!r}")
-        if _blank(weight):
-            value = defaults[key]
-        else:
-            try:
-                value = float(weight)
-            except (TypeError, ValueError):
-                raise ValueError(f"{where}: weight must be a number, got {weight!r}") from None
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"{where}: weight must be a finite number >= 0, got {weight!r}")
-        if uri in kept:
-            if value <= kept[uri][2]:
+    return Requirements.from_frame(frame).frame()
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """A validated requirement list as plain tuples: what `normalise_requirements` gives as a
+    frame. Searches take either; a server builds this one directly, since building pandas
+    frames was most of a talent search's time."""
+
+    uris: tuple[str, ...]
+    labels: tuple[str, ...]
+    importances: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[object, object, object, object, object]]
+                  ) -> Requirements:
+        """(row name, skill_uri, label, importance, weight) rows, validated as
+        `normalise_requirements` states."""
+        defaults = {"essential": ESSENTIAL_WEIGHT, "optional": OPTIONAL_WEIGHT}
+        kept: dict[str, tuple[str, str, float]] = {}  # skill_uri -> (label, importance, weight)
+        for row, uri, label, importance, weight in rows:
+            if _blank(uri):
                 continue
-            del kept[uri]  # the heavier row wins, in its own position
-        kept[uri] = (uri if _blank(label) else str(label), key, value)
-    return pd.DataFrame({
-        "skill_uri": list(kept),
-        "skill_label": [v[0] for v in kept.values()],
-        "importance": [v[1] for v in kept.values()],
-        "weight": np.fromiter((v[2] for v in kept.values()), dtype=np.float64, count=len(kept)),
-    }, columns=REQUIREMENT_COLUMNS)
+            uri = str(uri).strip()
+            where = f"row {row!r} (skill_uri {uri!r})"
+            key = "" if _blank(importance) else str(importance).strip().casefold()
+            if key not in defaults:
+                raise ValueError(f"{where}: importance must be 'essential' or 'optional', "
+                                 f"got {importance!r}")
+            if _blank(weight):
+                value = defaults[key]
+            else:
+                try:
+                    value = float(weight)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    raise ValueError(f"{where}: weight must be a number, got {weight!r}"
+                                     ) from None
+                if not np.isfinite(value) or value < 0:
+                    raise ValueError(f"{where}: weight must be a finite number >= 0, "
+                                     f"got {weight!r}")
+            if uri in kept:
+                if value <= kept[uri][2]:
+                    continue
+                del kept[uri]  # the heavier row wins, in its own position
+            kept[uri] = (uri if _blank(label) else str(label), key, value)
+        values = list(kept.values())
+        return cls(tuple(kept), tuple(v[0] for v in values), tuple(v[1] for v in values),
+                   tuple(v[2] for v in values))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Requirements:
+        if "skill_uri" not in frame.columns:
+            raise ValueError("requirements need a 'skill_uri' column")
+        if "importance" not in frame.columns:
+            raise ValueError("requirements need an 'importance' column "
+                             "('essential' | 'optional')")
+        n = len(frame)
+
+        def column(name: str) -> list:
+            return frame[name].tolist() if name in frame.columns else [None] * n
+
+        return cls.from_rows(list(zip(frame.index, frame["skill_uri"].tolist(),
+                                      column("skill_label"), frame["importance"].tolist(),
+                                      column("weight"), strict=True)))
+
+    @classmethod
+    def from_skills(cls, label_of: Mapping[str, str], skill_uris: Sequence[str],
+                    importance: str = "essential", weight: float | None = None
+                    ) -> Requirements:
+        """Skills by URI (labels from `label_of`, all one importance); a URI `label_of` lacks
+        -> ValueError listing them all."""
+        unknown = [u for u in dict.fromkeys(skill_uris) if u not in label_of]
+        if unknown:
+            raise ValueError(f"unknown skill URI(s), not in esco_skill: {', '.join(unknown)}")
+        return cls.from_rows([(i, u, label_of[u], importance, weight)
+                              for i, u in enumerate(skill_uris)])
+
+    def __add__(self, other: Requirements) -> Requirements:
+        """Both lists, validated again (a skill in both keeps its heavier entry)."""
+        return Requirements.from_rows(list(zip(range(len(self) + len(other)),
+                                               self.uris + other.uris,
+                                               self.labels + other.labels,
+                                               self.importances + other.importances,
+                                               self.weights + other.weights, strict=True)))
+
+    def __len__(self) -> int:
+        return len(self.uris)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "skill_uri": list(self.uris), "skill_label": list(self.labels),
+            "importance": list(self.importances),
+            "weight": np.array(self.weights, dtype=np.float64),
+        }, columns=REQUIREMENT_COLUMNS)
+
+    def records(self) -> list[dict[str, object]]:
+        return [dict(zip(REQUIREMENT_COLUMNS, row, strict=True)) for row in
+                zip(self.uris, self.labels, self.importances, self.weights, strict=True)]
 
 
 @dataclass(frozen=True)
 class _Requirements:
-    """A normalised requirement table as arrays, with the skill codes of this index."""
+    """Validated requirements as arrays, with the skill codes of this index."""
 
-    table: pd.DataFrame
+    table: Requirements
     codes: np.ndarray       # skill code per requirement, -1 when no candidate holds it
     essential: np.ndarray   # bool per requirement
     weights: np.ndarray     # float64 per requirement
@@ -365,14 +421,16 @@ class TalentIndex:
             raise KeyError(candidate_id)
         return code
 
-    def _requirements(self, requirements: pd.DataFrame) -> _Requirements:
-        table = normalise_requirements(requirements)
+    def _requirements(self, requirements: pd.DataFrame | Requirements) -> _Requirements:
+        table = (requirements if isinstance(requirements, Requirements)
+                 else Requirements.from_frame(requirements))
         get = self._skill_code.get
-        codes = np.fromiter((get(u, -1) for u in table["skill_uri"]), dtype=np.int64,
+        codes = np.fromiter((get(u, -1) for u in table.uris), dtype=np.int64,
                             count=len(table))
         return _Requirements(table=table, codes=codes,
-                             essential=(table["importance"] == "essential").to_numpy(),
-                             weights=table["weight"].to_numpy(dtype=np.float64))
+                             essential=np.array([i == "essential" for i in table.importances],
+                                                dtype=bool),
+                             weights=np.array(table.weights, dtype=np.float64))
 
     def _region_mask(self, regions: Sequence[str]) -> np.ndarray | None:
         """Per region code, whether it lies under one of the requested codes (NUTS codes are
@@ -401,36 +459,48 @@ class TalentIndex:
                 out[i] = found
         return out
 
-    def search(self, requirements: pd.DataFrame, *, regions: Sequence[str] = (),
-               top_k: int = 20, min_score: float = 0.0) -> pd.DataFrame:
+    def search(self, requirements: pd.DataFrame | Requirements, *,
+               regions: Sequence[str] = (), top_k: int = 20, min_score: float = 0.0
+               ) -> pd.DataFrame:
         """The top_k candidates by score (held requirement weight / total weight), then
         essential skills matched, then candidate_id. Candidates holding nothing of weight
         (score 0) are never returned; regions are code prefixes of any NUTS level."""
+        return pd.DataFrame(self.search_columns(requirements, regions=regions, top_k=top_k,
+                                                min_score=min_score), columns=SEARCH_COLUMNS)
+
+    def search_records(self, requirements: pd.DataFrame | Requirements, *,
+                       regions: Sequence[str] = (), top_k: int = 20, min_score: float = 0.0
+                       ) -> list[dict[str, object]]:
+        """`search` as plain records (JSON-ready Python values), without a frame."""
+        columns = self.search_columns(requirements, regions=regions, top_k=top_k,
+                                      min_score=min_score)
+        if not columns:
+            return []
+        plain = [v.tolist() if isinstance(v, np.ndarray) else v for v in columns.values()]
+        return [dict(zip(columns, row, strict=True)) for row in zip(*plain, strict=True)]
+
+    def search_columns(self, requirements: pd.DataFrame | Requirements, *,
+                       regions: Sequence[str] = (), top_k: int = 20, min_score: float = 0.0
+                       ) -> dict[str, object]:
+        """`search`'s columns ({} when nothing matches)."""
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
         req = self._requirements(requirements)
         total = float(req.weights.sum())
         if total <= 0 or self.n_candidates == 0:
-            return pd.DataFrame(columns=SEARCH_COLUMNS)
-        # One row per (importance, weight) class: the product counts, per candidate, the held
-        # requirements of each class exactly, and only reads the requested skills' postings.
-        known = req.codes >= 0
-        class_keys = np.stack([req.essential.astype(np.float64), req.weights], axis=1)
-        classes, class_of = np.unique(class_keys, axis=0, return_inverse=True)
-        class_of = class_of.reshape(-1)
-        selector = sparse.csr_array(
-            (np.ones(int(known.sum()), dtype=np.float32), (class_of[known], req.codes[known])),
-            shape=(len(classes), self._holdings.shape[0]))
-        counts = selector @ self._holdings  # classes x candidates, CSR
-        cols, n_held = counts.indices, counts.data.astype(np.float64)
-        per_class = np.diff(counts.indptr)
+            return {}
+        # The requested skills' posting lists, counted per candidate with their weights:
+        # touches only those postings, in two bincounts (a sparse product cost more to set up
+        # than to run at this size); equal scores tie exactly once rounded below
         n = self.n_candidates
-        matched = np.bincount(cols, weights=np.repeat(classes[:, 1], per_class) * n_held,
+        indptr, indices = self._holdings.indptr, self._holdings.indices
+        known = np.flatnonzero(req.codes >= 0)
+        postings = [indices[indptr[c]:indptr[c + 1]] for c in req.codes[known].tolist()]
+        sizes = np.array([len(p) for p in postings], dtype=np.int64)
+        held_by = np.concatenate(postings) if postings else np.zeros(0, dtype=np.int32)
+        matched = np.bincount(held_by, weights=np.repeat(req.weights[known], sizes),
                               minlength=n)
-        # np.unique sorts the classes: the essential ones are the last rows of the product
-        first_essential = counts.indptr[np.searchsorted(classes[:, 0], 1.0)]
-        essential = np.bincount(cols[first_essential:], weights=n_held[first_essential:],
-                                minlength=n)
+        essential = np.bincount(held_by[np.repeat(req.essential[known], sizes)], minlength=n)
         cand = np.flatnonzero(matched > 0)
         mask = self._region_mask(regions)
         if mask is not None:
@@ -440,14 +510,14 @@ class TalentIndex:
         if not keep.all():
             cand, score = cand[keep], score[keep]
         if len(cand) == 0:
-            return pd.DataFrame(columns=SEARCH_COLUMNS)
+            return {}
         order = _top_positions(score, essential[cand], top_k)
         top, top_score = cand[order], score[order]
         holds = self._holds(req.codes, top)
-        labels = req.table["skill_label"].to_numpy(dtype=object)
-        uris = req.table["skill_uri"].to_numpy(dtype=object)
+        labels = np.array(req.table.labels, dtype=object)
+        uris = np.array(req.table.uris, dtype=object)
         ess_total = int(req.essential.sum())
-        return pd.DataFrame({
+        return {
             "rank": np.arange(1, len(top) + 1, dtype=np.int64),
             "candidate_id": self._ids[top],
             "region": self._region_values[self._region_codes[top]],
@@ -460,14 +530,32 @@ class TalentIndex:
             "matched_skills": [labels[holds[:, j]].tolist() for j in range(len(top))],
             "missing_skills": [labels[~holds[:, j]].tolist() for j in range(len(top))],
             "missing_skill_uris": [uris[~holds[:, j]].tolist() for j in range(len(top))],
-        }, columns=SEARCH_COLUMNS)
+        }
 
-    def explain(self, candidate_id: str, requirements: pd.DataFrame) -> pd.DataFrame:
+    def explain(self, candidate_id: str, requirements: pd.DataFrame | Requirements
+                ) -> pd.DataFrame:
         """Per requirement, whether the candidate holds it and the evidence: each held
         credential that teaches it ("credential <id> '<title>'") and/or "declared by the
         candidate". Unknown candidate -> KeyError."""
-        code = self._code_of(candidate_id)
         req = self._requirements(requirements)
+        out = req.table.frame()
+        out["matched"], out["via"], out["evidence"] = self._explain(candidate_id, req)
+        out["matched"] = out["matched"].astype(bool)
+        return out[EXPLAIN_COLUMNS]
+
+    def explain_records(self, candidate_ids: Sequence[str],
+                        requirements: pd.DataFrame | Requirements
+                        ) -> list[list[dict[str, object]]]:
+        """`explain` for several candidates as plain records, the requirements read once."""
+        req = self._requirements(requirements)
+        base = req.table.records()
+        return [[{**row, "matched": m, "via": v, "evidence": e}
+                 for row, m, v, e in zip(base, *self._explain(cid, req), strict=True)]
+                for cid in candidate_ids]
+
+    def _explain(self, candidate_id: str, req: _Requirements
+                 ) -> tuple[list[bool], list[str], list[str]]:
+        code = self._code_of(candidate_id)
         d_ptr, d_idx = self._declared
         declared = set(d_idx[d_ptr[code]:d_ptr[code + 1]].tolist())
         h_ptr, h_idx = self._held
@@ -487,11 +575,7 @@ class TalentIndex:
             matched.append(bool(kinds))
             via.append("+".join(kinds))
             evidence.append("; ".join(parts))
-        out = req.table.copy()
-        out["matched"] = np.asarray(matched, dtype=bool)
-        out["via"] = via
-        out["evidence"] = evidence
-        return out[EXPLAIN_COLUMNS]
+        return matched, via, evidence
 
     def _credential_evidence(self, k: int) -> str:
         title = self._credential_titles[k]

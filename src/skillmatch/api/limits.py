@@ -19,6 +19,30 @@ _PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 _LONE = re.compile(r"(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+class SafetyHeaders:
+    """ASGI middleware: every response says nosniff and no-store (a plain ASGI wrapper:
+    Starlette's `@app.middleware("http")` costs a task and a stream per request)."""
+
+    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *[h for h in self.HEADERS if h[0] not in present]]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class BodyGuard:
     """ASGI middleware: a body over `max_bytes` -> 413 (from Content-Length, or while it
     streams in); a JSON body that is not UTF-8 or escapes a lone surrogate -> 400 / 422.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import duckdb
+from starlette.concurrency import run_in_threadpool
 
 from skillmatch import warehouse
 from skillmatch.api.errors import ApiError
@@ -43,6 +44,13 @@ class Snapshot:
             yield cur
         finally:
             cur.close()
+
+    async def aget(self, name: str, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`get` for an async endpoint: a build (seconds) runs in a worker thread, so the
+        event loop keeps serving meanwhile."""
+        if name in self._built:
+            return self._built[name]
+        return await run_in_threadpool(self.get, name, build)
 
     def get(self, name: str, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """`build(cursor)` once per snapshot; concurrent first requests wait for one build."""

@@ -4,7 +4,6 @@ on uvicorn. Endpoints live in `routes/`, one module per concept, mounted under /
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from skillmatch import taxonomy, warehouse
 from skillmatch.access import KeyStore
 from skillmatch.api import errors, schemas
-from skillmatch.api.limits import BodyGuard, RateLimiter
+from skillmatch.api.limits import BodyGuard, RateLimiter, SafetyHeaders
 from skillmatch.api.resources import Resources
 from skillmatch.api.routes import credentials, demand, keys, learners, mapping, talent
 from skillmatch.api.routes import taxonomy as taxonomy_routes
@@ -43,13 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"])
     app.add_middleware(BodyGuard, max_bytes=settings.api_max_body_bytes)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any):
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SafetyHeaders)
 
     @app.get(f"/{API_VERSION}/health", response_model=schemas.Health, tags=["service"],
              summary="Whether the server has a warehouse to answer from (no key needed)")

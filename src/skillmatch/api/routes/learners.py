@@ -17,12 +17,13 @@ from skillmatch.api.security import require
 router = APIRouter(prefix="/learners", tags=["learners"])
 
 
-def requirements_from_text(request: Request, snap: Snapshot, text: str, field: str):
+def requirements_from_text(request: Request, snap: Snapshot, text: str, field: str
+                           ) -> matching.Requirements:
     """The accepted skills of a vacancy text as essential requirements."""
     check_texts(field, [text], settings_of(request).api_max_text_chars)
     found = extract(request, snap, [text])[0]
-    with snap.cursor() as cur:
-        return matching.requirements_from_skills(cur, [m.uri for m in found if m.accepted])
+    return matching.Requirements.from_skills(snap.get("skill_labels", matching.skill_labels),
+                                             [m.uri for m in found if m.accepted])
 
 
 @router.post("/advice", response_model=schemas.LearnerResponse,
@@ -37,7 +38,8 @@ def advice(body: schemas.LearnerRequest, request: Request,
     require_tables(snap, "credential", "credential_skill", what="credential catalogue")
     catalogue = snap.get("catalogue", recommend.load_catalogue)
     if body.vacancy_text is not None:
-        target = requirements_from_text(request, snap, body.vacancy_text, "vacancy_text")
+        target = requirements_from_text(request, snap, body.vacancy_text,
+                                        "vacancy_text").frame()
     with snap.cursor() as cur:
         try:
             if body.target_occupation is not None:
