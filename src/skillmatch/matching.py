@@ -5,16 +5,17 @@ credential that teaches it (candidate_credential joined to the accepted credenti
 A requirement table lists skills with an importance ('essential' | 'optional') and a weight;
 a candidate's score is the weight of the requirements they hold divided by the total weight.
 
-Why a sparse matrix: employers search interactively, so `TalentIndex.search` must answer in
-milliseconds over 100,000+ candidates. Holdings are loaded once into a skills x candidates
+Why a posting-list index: employers search interactively, so `TalentIndex.search` must answer
+in milliseconds over 100,000+ candidates. Holdings are loaded once into a skills x candidates
 sparse matrix whose rows are the posting lists of each skill (CSR over skills, i.e. the CSC
-layout of candidates x skills). The requirements become a tiny sparse matrix with one row per
-(importance, weight) class, and one sparse product counts, per candidate, the requirements of
-each class they hold: exact integer counts, touching only the postings of the requested
-skills. Scores, ranking and region masks are then plain numpy over int codes; labels and lists
-are built only for the top_k rows. `explain` uses separate small per-candidate structures
-(declared skills, held credentials, the skills each credential teaches) so every match can be
-traced back to its evidence.
+layout of candidates x skills). A search concatenates the requested skills' posting lists and
+counts them per candidate with two `np.bincount`s (weighted: the score; essential only: the
+tie-break), touching only those postings. Scores, ranking and region masks are then plain
+numpy over int codes; labels and lists are built only for the top_k rows. `explain` uses
+separate small per-candidate structures (declared skills, held credentials, the skills each
+credential teaches) so every match can be traced back to its evidence. The server takes
+`Requirements` (plain tuples) and asks for records: building pandas frames cost more than the
+search itself.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from skillmatch import warehouse
 from skillmatch.api.errors import ApiError
+from skillmatch.memory import release_free_memory
 from skillmatch.settings import Settings
 
 T = TypeVar("T")
@@ -141,3 +142,4 @@ class MicroBatcher:
                 continue
             for (_, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
+            release_free_memory()  # after answering: a long-running server's RSS stays flat

@@ -42,6 +42,7 @@ from skillmatch.mapping.acceptance import (
 )
 from skillmatch.mapping.boilerplate import is_boilerplate, sections
 from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment, read_rows, stems, words
+from skillmatch.memory import release_free_memory
 from skillmatch.progress import bar
 from skillmatch.search import normalise
 from skillmatch.settings import Settings
@@ -116,7 +117,10 @@ class SkillMatch:
 
 WORD = re.compile(r"[\w+#./-]+")
 KEEP_PER_SENTENCE = 60  # label texts kept per sentence (top-k output needs no more)
-MEMO_SENTENCES = 100_000  # scored sentences remembered across calls (bounded memory)
+# scored sentences remembered across calls: ~26 KB each, so 30,000 hold ~0.8 GB (100,000
+# held ~2.6 GB, most of the full NHS run's 3.5 GB peak); ads come sorted by employer, whose
+# repeated paragraphs sit close together, so a shorter memory still finds them
+MEMO_SENTENCES = 30_000
 Scored = dict[int, Candidate]  # skill id -> its candidate in one sentence
 
 
@@ -139,7 +143,7 @@ class SkillExtractor:
                  acceptance: AcceptanceModel | bool | None = True,
                  memo_sentences: int = MEMO_SENTENCES) -> None:
         self.settings = settings
-        self.memo_sentences = memo_sentences  # ~8.6 KB each: 100,000 hold ~0.8 GB
+        self.memo_sentences = memo_sentences  # ~26 KB each (tracemalloc)
         self.params = params or mapping_params(settings)
         # the label rows of every language are read now (the connection is gone later); a
         # language's vocabulary and stem index are built on its first text: an English-only
@@ -513,6 +517,7 @@ def extract_documents(extractor: SkillExtractor, texts: Sequence[str],
                     occupations=[occupations[i] for i in part] if occupations else None)
                 for i, res in zip(part, results, strict=True):
                     out[i] = res
+                release_free_memory()
                 done += len(part)
                 mapped.update_to(done)
     return [r or [] for r in out]
