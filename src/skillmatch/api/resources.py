@@ -142,4 +142,4 @@ class MicroBatcher:
                 continue
             for (_, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
-            release_free_memory()  # after answering: a long-running server's RSS stays flat
+            release_free_memory()  # after answering: the batch's freed temporaries go back

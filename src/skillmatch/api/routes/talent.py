@@ -72,9 +72,7 @@ def _listed(listed: list[schemas.RequirementIn], labels: dict[str, str]
     first: dict[str, schemas.RequirementIn] = {}
     for r in listed:
         first.setdefault(r.skill_uri, r)
-    unknown = [u for u in first if u not in labels]
-    if unknown:
-        raise ValueError(f"unknown skill URI(s), not in esco_skill: {', '.join(unknown)}")
+    named = matching.Requirements.from_skills(labels, list(first))  # unknown URIs: an error
     return matching.Requirements.from_rows(
-        [(i, r.skill_uri, labels[r.skill_uri], r.importance, r.weight)
-         for i, r in enumerate(first.values())])
+        [(i, uri, label, first[uri].importance, first[uri].weight)
+         for i, (uri, label) in enumerate(zip(named.uris, named.labels, strict=True))])
