@@ -99,7 +99,6 @@ class KeyStore:
             # WAL + NORMAL: a commit survives a crash of the process, and needs no fsync
             con.execute("PRAGMA synchronous=NORMAL")
             self._local.con = con
-        con.row_factory = None
         with con:  # one transaction: committed on success, rolled back on error
             yield con
 
@@ -159,8 +158,9 @@ class KeyStore:
     def searches(self, limit: int = 100) -> list[dict]:
         """The latest audited talent searches, newest first."""
         with self._connect() as con:
-            con.row_factory = sqlite3.Row
-            rows = con.execute("SELECT * FROM talent_search_audit ORDER BY audit_id DESC "
+            cur = con.cursor()  # rows as mappings here only: the connection is shared
+            cur.row_factory = sqlite3.Row
+            rows = cur.execute("SELECT * FROM talent_search_audit ORDER BY audit_id DESC "
                                "LIMIT ?", (limit,)).fetchall()
         return [dict(r) for r in rows]
 

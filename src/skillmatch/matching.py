@@ -154,10 +154,10 @@ class Requirements:
     frame. Searches take either; a server builds this one directly, since building pandas
     frames was most of a talent search's time."""
 
-    uris: tuple[str, ...]
-    labels: tuple[str, ...]
-    importances: tuple[str, ...]
-    weights: tuple[float, ...]
+    uris: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    importances: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
 
     @classmethod
     def from_rows(cls, rows: Sequence[tuple[object, object, object, object, object]]
@@ -539,10 +539,9 @@ class TalentIndex:
         credential that teaches it ("credential <id> '<title>'") and/or "declared by the
         candidate". Unknown candidate -> KeyError."""
         req = self._requirements(requirements)
-        out = req.table.frame()
-        out["matched"], out["via"], out["evidence"] = self._explain(candidate_id, req)
-        out["matched"] = out["matched"].astype(bool)
-        return out[EXPLAIN_COLUMNS]
+        matched, via, evidence = self._explain(candidate_id, req)
+        return req.table.frame().assign(matched=np.asarray(matched, dtype=bool), via=via,
+                                        evidence=evidence)[EXPLAIN_COLUMNS]
 
     def explain_records(self, candidate_ids: Sequence[str],
                         requirements: pd.DataFrame | Requirements

@@ -118,8 +118,8 @@ class SkillMatch:
 WORD = re.compile(r"[\w+#./-]+")
 KEEP_PER_SENTENCE = 60  # label texts kept per sentence (top-k output needs no more)
 # scored sentences remembered across calls: ~26 KB each, so 30,000 hold ~0.8 GB (100,000
-# held ~2.6 GB, most of the full NHS run's 3.5 GB peak); ads come sorted by employer, whose
-# repeated paragraphs sit close together, so a shorter memory still finds them
+# could hold ~2.6 GB, likely most of the full NHS run's 3.5 GB peak); ads come sorted by
+# employer, whose repeated paragraphs sit close together, so a shorter memory finds them
 MEMO_SENTENCES = 30_000
 Scored = dict[int, Candidate]  # skill id -> its candidate in one sentence
 

@@ -29,7 +29,7 @@ async def search(body: schemas.TalentRequest, request: Request,
     snap = resources_of(request).current()
     require_tables(snap, "candidate", what="candidate profiles")
     labels = await snap.aget("skill_labels", matching.skill_labels)
-    requirements = matching.Requirements((), (), (), ())
+    requirements = matching.Requirements()
     if body.vacancy_text is not None:
         requirements += await run_in_threadpool(requirements_from_text, request, snap,
                                                 body.vacancy_text, "vacancy_text")
