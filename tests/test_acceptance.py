@@ -7,7 +7,9 @@ import pytest
 
 from skillmatch.mapping.acceptance import (
     FEATURES,
+    TREE_PARAMS,
     AcceptanceModel,
+    BoostedTrees,
     Candidate,
     Context,
     best_threshold,
@@ -64,6 +66,32 @@ def test_fit_learns_and_saves_round_trip(tmp_path) -> None:
     x = units[0].x
     assert np.allclose(again.probability(x), model.probability(x), atol=1e-4)
     assert model.meta["datasets"] == {"other": 600, "synthetic": 600}
+    assert again.trees is not None and model.meta["learners"] == "logistic + boosted trees"
+
+
+def test_boosted_trees_walk_like_scikit_learn() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2000, 5))
+    x[rng.random(x.shape) < 0.05] = np.nan  # missing values take the learned side
+    y = ((np.nan_to_num(x[:, 0]) * np.nan_to_num(x[:, 1]) > 0) ^ (rng.random(2000) < 0.1))
+    model = HistGradientBoostingClassifier(**{**TREE_PARAMS, "max_iter": 30}).fit(x, y)
+    trees = BoostedTrees.from_sklearn(model)
+    expected = model.predict_proba(x)[:, 1]
+    assert np.allclose(1 / (1 + np.exp(-trees.decision(x))), expected, atol=1e-9)
+    again = BoostedTrees.from_dict(trees.to_dict())
+    assert np.allclose(again.decision(x), trees.decision(x))
+
+
+def test_a_model_saved_without_trees_still_loads(tmp_path) -> None:
+    model = fit_acceptance(synthetic_units(20), trees=False)
+    path = tmp_path / "acceptance.json"
+    model.save(path)
+    again = AcceptanceModel.load(path)
+    assert again.trees is None and "trees" not in path.read_text()
+    x = synthetic_units(1)[0].x
+    assert np.allclose(again.probability(x), model.probability(x), atol=1e-4)
 
 
 def test_cross_validation_never_scores_a_unit_with_its_own_model() -> None:

@@ -1,12 +1,15 @@
 """The learned acceptance model: which candidate skills a text really asks for.
 
 The candidate stage ranks ESCO skills by similarity; whether a candidate is *accepted* (stored,
-counted on every dashboard) is decided here, by a logistic regression over features of the
-candidate (similarities, lexical evidence, how specific the label is, the skill's ESCO type
-and reuse level, the ad's section and its occupation's ESCO profile). Its probability ranks
-the candidates too, so one calibrated number means the same in English and Dutch.
+counted on every dashboard) is decided here, over features of the candidate (similarities,
+lexical evidence, how specific the label is, the skill's ESCO type and reuse level, the ad's
+section and its occupation's ESCO profile). Two learners read them: a logistic regression
+(smooth, additive) and gradient-boosted trees (interactions: a high cosine means less in the
+employer section than among the requirements). Their mean probability ranks the candidates too,
+so one number means the same in English and Dutch; cross-validated, the mean ranked better
+than either alone.
 
-The model is a few dozen numbers (`taxonomy/acceptance.json`), trained by
+The model is plain numbers (`taxonomy/acceptance.json`: coefficients, tree nodes), trained by
 `skillmatch train acceptance` from the public development sets and the project's real-ad gold
 set (`benchmarks/gold/`); `skillmatch eval` reports it cross-validated.
 """
@@ -107,9 +110,74 @@ def skill_prior(uris: Sequence[str], y: np.ndarray) -> dict[str, float]:
 
 
 @dataclass
+class BoostedTrees:
+    """Gradient-boosted trees from scikit-learn's HistGradientBoostingClassifier, kept as
+    plain node arrays (all trees concatenated) so that the model is JSON, not a pickle tied to
+    one scikit-learn version."""
+
+    feature: np.ndarray       # per node: the feature it splits on
+    cut: np.ndarray           # ... go left when the value is <= cut
+    left: np.ndarray          # ... child node indices (absolute)
+    right: np.ndarray
+    missing_left: np.ndarray  # ... where NaN goes
+    leaf: np.ndarray
+    value: np.ndarray         # leaf values (learning rate included)
+    roots: np.ndarray
+    baseline: float
+    depth: int
+
+    FIELDS = ("feature", "cut", "left", "right", "missing_left", "leaf", "value")
+
+    @classmethod
+    def from_sklearn(cls, model) -> BoostedTrees:
+        nodes = [tree[0].nodes for tree in model._predictors]
+        offsets = np.cumsum([0] + [len(n) for n in nodes[:-1]])
+        def column(name: str, shift: bool = False) -> np.ndarray:
+            return np.concatenate([n[name].astype(np.int64) + o if shift else n[name]
+                                   for n, o in zip(nodes, offsets, strict=True)])
+        return cls(column("feature_idx").astype(np.int64), column("num_threshold"),
+                   column("left", True), column("right", True),
+                   column("missing_go_to_left").astype(bool), column("is_leaf").astype(bool),
+                   column("value").astype(np.float64), offsets.astype(np.int64),
+                   float(np.ravel(model._baseline_prediction)[0]),
+                   int(max(n["depth"].max() for n in nodes)))
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        """Raw log-odds per row: every tree walked at once, one level per step."""
+        node = np.repeat(self.roots[None, :], len(x), axis=0)
+        rows = np.arange(len(x))[:, None]
+        for _ in range(self.depth):
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            value = x[rows, self.feature[node]]
+            go_left = np.where(np.isnan(value), self.missing_left[node],
+                               value <= self.cut[node])
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        return self.baseline + self.value[node].sum(axis=1)
+
+    def to_dict(self) -> dict:
+        arrays = {f: getattr(self, f).tolist() for f in self.FIELDS}
+        arrays.update(value=self.value.round(9).tolist(),
+                      missing_left=self.missing_left.astype(int).tolist(),
+                      leaf=self.leaf.astype(int).tolist())
+        return {"baseline": self.baseline, "depth": self.depth, "roots": self.roots.tolist(),
+                **arrays}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> BoostedTrees:
+        types = {"feature": np.int64, "left": np.int64, "right": np.int64,
+                 "missing_left": bool, "leaf": bool}
+        return cls(**{f: np.array(doc[f], dtype=types.get(f, np.float64)) for f in cls.FIELDS},
+                   roots=np.array(doc["roots"], dtype=np.int64),
+                   baseline=float(doc["baseline"]), depth=int(doc["depth"]))
+
+
+@dataclass
 class AcceptanceModel:
-    """Standardised logistic regression over FEATURES plus the skill's own prior;
-    `threshold` on its probability accepts a skill."""
+    """Standardised logistic regression over FEATURES plus the skill's own prior, averaged
+    with boosted trees over the same columns when it has them; `threshold` on the
+    probability accepts a skill."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -118,6 +186,7 @@ class AcceptanceModel:
     threshold: float
     prior: dict[str, float] = field(default_factory=dict)  # skill URI -> log-odds offset
     meta: dict = field(default_factory=dict)
+    trees: BoostedTrees | None = None
 
     def prior_column(self, uris: Sequence[str] | None, n: int) -> np.ndarray:
         if uris is None:
@@ -129,15 +198,22 @@ class AcceptanceModel:
             return np.zeros(0)
         full = np.hstack([np.asarray(x, dtype=np.float64), self.prior_column(uris, len(x))])
         z = ((full - self.mean) / self.scale) @ self.coef
-        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        prob = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        if self.trees is not None:
+            prob = 0.5 * (prob + 1.0 / (1.0 + np.exp(-self.trees.decision(full))))
+        return prob
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({
+        text = json.dumps({
             "features": [*FEATURES, "skill_prior"], "mean": self.mean.round(6).tolist(),
             "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
             "intercept": round(self.intercept, 6), "threshold": round(self.threshold, 4),
-            "meta": self.meta, "prior": dict(sorted(self.prior.items()))},
-            indent=1) + "\n", encoding="utf-8")
+            "meta": self.meta, "prior": dict(sorted(self.prior.items()))}, indent=1)
+        if self.trees is not None:  # thousands of nodes: one line per array, not per number
+            arrays = ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}"
+                                  for k, v in self.trees.to_dict().items())
+            text = text[:-2] + f',\n "trees": {{\n  {arrays}\n }}\n}}'
+        path.write_text(text + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> AcceptanceModel:
@@ -147,7 +223,8 @@ class AcceptanceModel:
                              "`skillmatch train acceptance`")
         return cls(np.array(doc["mean"]), np.array(doc["scale"]), np.array(doc["coef"]),
                    float(doc["intercept"]), float(doc["threshold"]), doc.get("prior", {}),
-                   doc.get("meta", {}))
+                   doc.get("meta", {}),
+                   BoostedTrees.from_dict(doc["trees"]) if "trees" in doc else None)
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, c: float = 0.5
@@ -166,6 +243,24 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, c: float
     model = LogisticRegression(C=c, max_iter=3000)
     model.fit((x - mean) / scale, y, sample_weight=weight)
     return AcceptanceModel(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5)
+
+
+# regularised on purpose: a few thousand positives, most of them from 178 sentences and 74 ads
+TREE_PARAMS = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15,
+               "min_samples_leaf": 40, "l2_regularization": 1.0, "early_stopping": False,
+               "random_state": 0}
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+              ) -> BoostedTrees | None:
+    """Boosted trees over the same columns as the regression (None if y has one class)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    if len(np.unique(y)) < 2:
+        return None
+    model = HistGradientBoostingClassifier(**TREE_PARAMS)
+    model.fit(x, y, sample_weight=weight)
+    return BoostedTrees.from_sklearn(model)
 
 
 def best_threshold(prob: np.ndarray, y: np.ndarray, groups_gold: float) -> float:

@@ -50,7 +50,7 @@ from skillmatch.text import Segment, candidate_phrases, clean_text, detect_langu
 
 # Bumped whenever the mapping's output can change for the same input and models: pipelines
 # re-map their data when it (or a model or the acceptance model) changes.
-ENGINE_VERSION = "2.0"
+ENGINE_VERSION = "2.1"  # 2.1: boosted trees in the acceptance model; fixed order of tied candidates
 
 
 @dataclass(frozen=True)

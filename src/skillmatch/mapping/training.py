@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skillmatch.mapping.acceptance import AcceptanceModel, best_threshold, fit, skill_prior
+from skillmatch.mapping.acceptance import (
+    AcceptanceModel,
+    best_threshold,
+    fit,
+    fit_trees,
+    skill_prior,
+)
 
 
 @dataclass
@@ -42,11 +48,11 @@ def fold_of(group: str, folds: int) -> int:
 INNER_FOLDS = 5
 
 
-def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
-                   ) -> AcceptanceModel:
-    """One logistic regression over every unit's candidates; each dataset weighs the same
-    (an ad has a thousand candidates, a sentence sixty), and the threshold is the
-    probability with the best pooled F1."""
+def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True,
+                   trees: bool = True) -> AcceptanceModel:
+    """One logistic regression (and, with `trees`, boosted trees) over every unit's
+    candidates; each dataset weighs the same (an ad has a thousand candidates, a sentence
+    sixty), and the threshold is the probability with the best pooled F1."""
     units = [u for u in units if len(u.skills)]
     if not units:
         raise ValueError("no candidates to learn from: are the evaluation sets empty?")
@@ -65,12 +71,14 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
     per = dict(zip(names, counts, strict=True))
     weight = np.array([len(y) / (len(names) * per[d]) for d in datasets])
     model = fit(x, y, weight, c)
+    model.trees = fit_trees(x, y, weight) if trees else None
     model.prior = skill_prior(uris, y) if use_prior else {}
     prob = np.concatenate([model.probability(u.x, u.uris) for u in units])
     n_gold = sum(len(u.items) for u in units)
     model.threshold = best_threshold(prob, y, n_gold)
     model.meta = {"examples": len(y), "positives": int(y.sum()), "units": len(units),
-                  "datasets": {str(k): int(v) for k, v in per.items()}, "C": c}
+                  "datasets": {str(k): int(v) for k, v in per.items()}, "C": c,
+                  "learners": "logistic + boosted trees" if model.trees else "logistic"}
     return model
 
 

@@ -127,11 +127,12 @@ class SkillVocabulary:
                                     if w not in LABEL_STOPWORDS and len(w) > 2)
             if 2 <= len(label_stems) <= 4:
                 vocab.text_stems[t] = label_stems
-                vocab.stem_index.setdefault(max(label_stems, key=len), []).append(t)
+                vocab.stem_index.setdefault(max(sorted(label_stems), key=len), []).append(t)
         return vocab
 
     def stem_hits(self, sentence: str) -> list[int]:
-        """Text ids of multi-word labels whose every word stem the sentence says."""
+        """Text ids of multi-word labels whose every word stem the sentence says (in a fixed
+        order: candidates tied on score keep it, and training must not depend on set order)."""
         said = frozenset(w[:STEM] for w in words(sentence) if w not in LABEL_STOPWORDS)
-        return [t for stem in said for t in self.stem_index.get(stem, ())
+        return [t for stem in sorted(said) for t in self.stem_index.get(stem, ())
                 if self.text_stems[t] <= said]
