@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from scipy.special import expit
 
 from skillmatch.mapping.boilerplate import SECTION_NAMES
 
@@ -124,7 +125,6 @@ class BoostedTrees:
     value: np.ndarray         # leaf values (learning rate included)
     roots: np.ndarray
     baseline: float
-    depth: int
 
     FIELDS = ("feature", "cut", "left", "right", "missing_left", "leaf", "value")
 
@@ -139,29 +139,29 @@ class BoostedTrees:
                    column("left", True), column("right", True),
                    column("missing_go_to_left").astype(bool), column("is_leaf").astype(bool),
                    column("value").astype(np.float64), offsets.astype(np.int64),
-                   float(np.ravel(model._baseline_prediction)[0]),
-                   int(max(n["depth"].max() for n in nodes)))
+                   float(np.ravel(model._baseline_prediction)[0]))
 
     def decision(self, x: np.ndarray) -> np.ndarray:
-        """Raw log-odds per row: every tree walked at once, one level per step."""
-        node = np.repeat(self.roots[None, :], len(x), axis=0)
-        rows = np.arange(len(x))[:, None]
-        for _ in range(self.depth):
-            inner = ~self.leaf[node]
-            if not inner.any():
-                break
-            value = x[rows, self.feature[node]]
-            go_left = np.where(np.isnan(value), self.missing_left[node],
-                               value <= self.cut[node])
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
-        return self.baseline + self.value[node].sum(axis=1)
+        """Raw log-odds per row: all (row, tree) pairs walked at once, one level per step,
+        each step over the pairs not yet at a leaf (most paths end long before the deepest)."""
+        n, per_row = len(x), len(self.roots)
+        row = np.repeat(np.arange(n), per_row)
+        node = np.tile(self.roots, n)
+        walking = np.flatnonzero(~self.leaf[node])
+        while walking.size:
+            at = node[walking]
+            value = x[row[walking], self.feature[at]]
+            go_left = np.where(np.isnan(value), self.missing_left[at], value <= self.cut[at])
+            node[walking] = np.where(go_left, self.left[at], self.right[at])
+            walking = walking[~self.leaf[node[walking]]]
+        return self.baseline + self.value[node].reshape(n, per_row).sum(axis=1)
 
     def to_dict(self) -> dict:
         arrays = {f: getattr(self, f).tolist() for f in self.FIELDS}
         arrays.update(value=self.value.round(9).tolist(),
                       missing_left=self.missing_left.astype(int).tolist(),
                       leaf=self.leaf.astype(int).tolist())
-        return {"baseline": self.baseline, "depth": self.depth, "roots": self.roots.tolist(),
+        return {"baseline": self.baseline, "roots": self.roots.tolist(),
                 **arrays}
 
     @classmethod
@@ -170,7 +170,7 @@ class BoostedTrees:
                  "missing_left": bool, "leaf": bool}
         return cls(**{f: np.array(doc[f], dtype=types.get(f, np.float64)) for f in cls.FIELDS},
                    roots=np.array(doc["roots"], dtype=np.int64),
-                   baseline=float(doc["baseline"]), depth=int(doc["depth"]))
+                   baseline=float(doc["baseline"]))
 
 
 @dataclass
@@ -198,9 +198,9 @@ class AcceptanceModel:
             return np.zeros(0)
         full = np.hstack([np.asarray(x, dtype=np.float64), self.prior_column(uris, len(x))])
         z = ((full - self.mean) / self.scale) @ self.coef
-        prob = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        prob = expit(z + self.intercept)
         if self.trees is not None:
-            prob = 0.5 * (prob + 1.0 / (1.0 + np.exp(-self.trees.decision(full))))
+            prob = 0.5 * (prob + expit(self.trees.decision(full)))
         return prob
 
     def save(self, path: Path) -> None:
@@ -212,7 +212,7 @@ class AcceptanceModel:
         if self.trees is not None:  # thousands of nodes: one line per array, not per number
             arrays = ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}"
                                   for k, v in self.trees.to_dict().items())
-            text = text[:-2] + f',\n "trees": {{\n  {arrays}\n }}\n}}'
+            text = text.removesuffix("\n}") + f',\n "trees": {{\n  {arrays}\n }}\n}}'
         path.write_text(text + "\n", encoding="utf-8")
 
     @classmethod
