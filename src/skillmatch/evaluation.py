@@ -34,7 +34,17 @@ from skillmatch.mapping import OccupationLinker, SkillExtractor, mapping_params
 from skillmatch.mapping.acceptance import AcceptanceModel, Context
 from skillmatch.mapping.extractor import configured_acceptance
 from skillmatch.mapping.occupations import example_fold, read_title_examples
-from skillmatch.mapping.training import Unit, cross_validated, fit_acceptance, unit_metrics
+from skillmatch.mapping.requirement import asks_labels
+from skillmatch.mapping.training import (
+    Unit,
+    asks_auc,
+    cross_validated,
+    fit_acceptance,
+    out_of_fold_asks,
+    scored_by,
+    sentence_asks,
+    unit_metrics,
+)
 from skillmatch.search import LabelTable, TaxonomyIndex, normalise
 from skillmatch.settings import Settings
 
@@ -86,6 +96,7 @@ class GoldAd:
     record: str
     title: str
     items: tuple[frozenset[str], ...]  # each item: its alternative ESCO URIs
+    evidence: tuple[str, ...] = ()     # the spans of the ad that motivate them
 
 
 def read_ad_gold(folder: Path) -> list[GoldAd]:
@@ -93,11 +104,14 @@ def read_ad_gold(folder: Path) -> list[GoldAd]:
     with open(folder / "ads.csv", encoding="utf-8", newline="") as fh:
         ads = list(csv.DictReader(fh))
     items: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    evidence: dict[tuple[str, str], list[str]] = defaultdict(list)
     with open(folder / "ads_gold.csv", encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             items[(r["source"], r["record"])][r["item"]].add(r["uri"])
+            evidence[(r["source"], r["record"])].append(r.get("evidence") or "")
     return [GoldAd(a["source"], a["record"], a["title"],
-                   tuple(frozenset(v) for v in items[(a["source"], a["record"])].values()))
+                   tuple(frozenset(v) for v in items[(a["source"], a["record"])].values()),
+                   tuple(dict.fromkeys(evidence[(a["source"], a["record"])])))
             for a in ads]
 
 
@@ -280,8 +294,10 @@ def sentence_units(extractor: SkillExtractor, data: Sequence[SkillSentence], dat
     ids = _label_ids(extractor)
     uris = extractor.vocab.skills["uri"].to_numpy()
     scored = extractor.score_sentences([d.sentence for d in data], language)
+    encoder = extractor.encoders_for(language)[0]
+    vectors = encoder.embed([d.sentence for d in data], kind="query", cache=False)
     units = []
-    for d, sc in zip(data, scored, strict=True):
+    for d, sc, vector in zip(data, scored, vectors, strict=True):
         top = max((c.score for c in sc.values()), default=0.0)
         ctx = Context(language=language, sentence_words=len(d.sentence.split()))
         cands = [(k, c, top, ctx) for k, c in sc.items()]
@@ -289,7 +305,9 @@ def sentence_units(extractor: SkillExtractor, data: Sequence[SkillSentence], dat
             dataset, f"{family}:{d.group}", np.array(list(sc), dtype=np.int64),
             extractor.feature_matrix(cands),
             [frozenset(ids.get(normalise(g), ())) for g in sorted(d.gold)],
-            np.array([c.score for c in sc.values()]), uris[list(sc)]))
+            np.array([c.score for c in sc.values()]), uris[list(sc)],
+            encoder.name, vector[None, :], np.array([int(bool(d.gold))]),
+            np.zeros(len(sc), dtype=np.int64)))
     return units
 
 
@@ -311,11 +329,17 @@ def ad_units(extractor: SkillExtractor, linker: OccupationLinker, settings: Sett
     for ad, doc, per in zip(found, docs, extractor.score_documents(docs), strict=True):
         cands = extractor.candidates(doc, per)
         skills = np.array([c[0] for c in cands], dtype=np.int64)
+        sentences = [seg.text for seg in doc.segments]
+        row = {s: i for i, s in enumerate(sentences)}
+        encoder = extractor.encoders_for(doc.language)[0]
         units.append(Unit(
             f"{ad.source.upper()} ads", f"ad:{ad.source}:{ad.record}", skills,
             extractor.feature_matrix([c[:4] for c in cands]),
             [frozenset(index[u] for u in item if u in index) for item in ad.items],
-            np.array([c[1].score for c in cands]), uris[skills]))
+            np.array([c[1].score for c in cands]), uris[skills],
+            encoder.name, encoder.embed(sentences, kind="query", cache=False),
+            asks_labels(sentences, ad.evidence),
+            np.array([row[c[4].text] for c in cands], dtype=np.int64)))
     return units
 
 
@@ -352,9 +376,10 @@ def evaluate_skill_units(units: Sequence[Unit], model: AcceptanceModel | None,
     the same model in-sample (`model`, else one fitted on all units) and the candidate stage
     alone (heuristic score, its fixed threshold: the engine before the acceptance model)."""
     model = model or fit_acceptance(units)
+    oof_asks = out_of_fold_asks(units, folds)
     columns = {
         "value": cross_validated(units, folds),
-        "in_sample": [(model.probability(u.x, u.uris), model.threshold) for u in units],
+        "in_sample": [(scored_by(model, u), model.threshold) for u in units],
         "heuristic": [(u.heuristic, heuristic_threshold) for u in units],
     }
     rows = []
@@ -368,6 +393,12 @@ def evaluate_skill_units(units: Sequence[Unit], model: AcceptanceModel | None,
             rows.append({"task": task, "dataset": dataset, "metric": metric,
                          **{name: round(m[metric], 4) for name, m in metrics.items()},
                          "n": len(part)})
+        # the `asks` sentence model on its own: out of fold as above, and in-sample
+        rows.append({"task": task, "dataset": dataset, "metric": "sentence asks AUC",
+                     "value": round(asks_auc(part, [oof_asks[i] for i in pick]), 4),
+                     "in_sample": round(asks_auc(part, [sentence_asks(u, model.requirement)
+                                                        for u in part]), 4),
+                     "heuristic": float("nan"), "n": len(part)})
     return pd.DataFrame(rows)
 
 

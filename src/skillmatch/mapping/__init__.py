@@ -4,8 +4,9 @@ occupations. Every result carries URI, label, type, score, evidence and how it w
 A package of small modules, one idea each:
 `vocabulary` (the labels compared with), `boilerplate` (what is not about the job, sections),
 `extractor` (candidates per sentence and the document merge), `acceptance` (the learned model
-that accepts and ranks), `occupations` (titles to occupations), `training` (fitting the
-acceptance model and fine-tuning encoders), `rows` (warehouse rows).
+that accepts and ranks), `requirement` (does a sentence ask anything?), `occupations`
+(titles to occupations), `training` (fitting the acceptance model and fine-tuning encoders),
+`rows` (warehouse rows).
 """
 
 from skillmatch.mapping.boilerplate import is_boilerplate, section_heading, sections

@@ -3,7 +3,8 @@
 The candidate stage ranks ESCO skills by similarity; whether a candidate is *accepted* (stored,
 counted on every dashboard) is decided here, over features of the candidate (similarities,
 lexical evidence, how specific the label is, the skill's ESCO type and reuse level, the ad's
-section and its occupation's ESCO profile). Two learners read them: a logistic regression
+section and its occupation's ESCO profile, whether its sentence asks anything of the
+candidate: `requirement.py`). Two learners read them: a logistic regression
 (smooth, additive) and gradient-boosted trees (interactions: a high cosine means less in the
 employer section than among the requirements). Their mean probability ranks the candidates too,
 so one number means the same in English and Dutch; cross-validated, the mean ranked better
@@ -17,7 +18,6 @@ set (`benchmarks/gold/`); `skillmatch eval` reports it cross-validated.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import expit
 
 from skillmatch.mapping.boilerplate import SECTION_NAMES
+from skillmatch.mapping.requirement import RequirementModel
 
 REUSE_LEVELS = ("transversal", "cross-sector", "sector-specific")
 
@@ -47,6 +48,7 @@ class Candidate(NamedTuple):
     rank: int             # rank of the skill in its sentence by heuristic score
     phrase_words: int     # words in the matched phrase (0: the whole sentence)
     stem_hit: bool = False  # every word of a multi-word label is said, in any order
+    asks: float = 0.0       # P(its sentence asks something of the candidate): requirement.py
 
 
 @dataclass(frozen=True)
@@ -68,28 +70,40 @@ FEATURES = (
     "log_rank", "gap", "label_words", "phrase_words", "single_word", "knowledge",
     *[f"reuse_{r}" for r in REUSE_LEVELS], *[f"section_{s}" for s in SECTION_NAMES],
     "log_mentions", "log_sentence_words", "position", "occupation_prior", "has_occupation",
-    "multilingual", "multilingual_x_best_cos", "multilingual_x_score",
+    "multilingual", "multilingual_x_best_cos", "multilingual_x_score", "asks",
 )
 
 
 def features(c: Candidate, top_score: float, skill_type: str, reuse_level: str,
              ctx: Context) -> list[float]:
     """The feature vector of one candidate (order: FEATURES)."""
-    best = max(c.sentence_cos, c.phrase_cos)
-    nl = float(ctx.language != "en")
-    label_words = len(c.label.split())
-    return [
-        c.score, best, c.sentence_cos, max(c.phrase_cos - c.sentence_cos, 0.0), c.extra,
-        float(c.exact), float(c.acronym), float(c.stem_hit), math.log1p(c.rank),
-        top_score - c.score,
-        float(label_words), float(c.phrase_words), float(c.phrase_words == 1),
-        float(skill_type == "knowledge"),
-        *[float(reuse_level == r) for r in REUSE_LEVELS],
-        *[float(ctx.section == s) for s in SECTION_NAMES],
-        math.log1p(ctx.mentions - 1), math.log1p(ctx.sentence_words), ctx.position,
-        ctx.occupation_prior, float(ctx.has_occupation),
-        nl, nl * best, nl * c.score,
-    ]
+    return feature_matrix([(c, top_score, skill_type, reuse_level, ctx)])[0].tolist()
+
+
+def feature_matrix(rows: Sequence[tuple[Candidate, float, str, str, Context]]) -> np.ndarray:
+    """Feature vectors of (candidate, its sentence's top score, skill type, reuse level,
+    context) rows, computed column-wise: an ad has hundreds of candidates."""
+    if not rows:
+        return np.zeros((0, len(FEATURES)))
+    (score, sentence_cos, phrase_cos, extra, exact, acronym, stem_hit, rank, top, label_words,
+     phrase_words, asks, mentions, sentence_words, position, occupation_prior, has_occupation,
+     nl) = np.array([
+        (c.score, c.sentence_cos, c.phrase_cos, c.extra, c.exact, c.acronym, c.stem_hit,
+         c.rank, top, len(c.label.split()), c.phrase_words, c.asks, ctx.mentions,
+         ctx.sentence_words, ctx.position, ctx.occupation_prior, ctx.has_occupation,
+         ctx.language != "en") for c, top, _, _, ctx in rows], dtype=np.float64).T
+    reuse = np.array([r[3] for r in rows], dtype=object)
+    section = np.array([r[4].section for r in rows], dtype=object)
+    best = np.maximum(sentence_cos, phrase_cos)
+    return np.column_stack([
+        score, best, sentence_cos, np.maximum(phrase_cos - sentence_cos, 0.0), extra,
+        exact, acronym, stem_hit, np.log1p(rank), top - score,
+        label_words, phrase_words, phrase_words == 1,
+        [r[2] == "knowledge" for r in rows],
+        *[reuse == r for r in REUSE_LEVELS], *[section == s for s in SECTION_NAMES],
+        np.log1p(mentions - 1), np.log1p(sentence_words), position,
+        occupation_prior, has_occupation, nl, nl * best, nl * score, asks,
+    ]).astype(np.float64)
 
 
 PRIOR_STRENGTH = 5.0  # pseudo-candidates that pull a skill's own gold rate to the base rate
@@ -125,6 +139,7 @@ class BoostedTrees:
     value: np.ndarray         # leaf values (learning rate included)
     roots: np.ndarray
     baseline: float
+    _children: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     FIELDS = ("feature", "cut", "left", "right", "missing_left", "leaf", "value")
 
@@ -145,15 +160,24 @@ class BoostedTrees:
         """Raw log-odds per row: all (row, tree) pairs walked at once, one level per step,
         each step over the pairs not yet at a leaf (most paths end long before the deepest)."""
         n, per_row = len(x), len(self.roots)
-        row = np.repeat(np.arange(n), per_row)
+        if self._children is None:
+            # per node: [right, left] child, so one gather picks the side a comparison chose
+            self._children = np.stack([self.right, self.left], axis=1).ravel()
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        base = np.repeat(np.arange(n, dtype=np.int64) * x.shape[1], per_row)
         node = np.tile(self.roots, n)
         walking = np.flatnonzero(~self.leaf[node])
+        missing = bool(np.isnan(flat).any())
         while walking.size:
             at = node[walking]
-            value = x[row[walking], self.feature[at]]
-            go_left = np.where(np.isnan(value), self.missing_left[at], value <= self.cut[at])
-            node[walking] = np.where(go_left, self.left[at], self.right[at])
-            walking = walking[~self.leaf[node[walking]]]
+            value = flat[base[walking] + self.feature[at]]
+            go_left = value <= self.cut[at]
+            if missing:
+                gap = np.isnan(value)
+                go_left[gap] = self.missing_left[at[gap]]
+            step = self._children[2 * at + go_left]
+            node[walking] = step
+            walking = walking[~self.leaf[step]]
         return self.baseline + self.value[node].reshape(n, per_row).sum(axis=1)
 
     def to_dict(self) -> dict:
@@ -187,6 +211,7 @@ class AcceptanceModel:
     prior: dict[str, float] = field(default_factory=dict)  # skill URI -> log-odds offset
     meta: dict = field(default_factory=dict)
     trees: BoostedTrees | None = None
+    requirement: RequirementModel | None = None  # the `asks` feature's sentence model
 
     def prior_column(self, uris: Sequence[str] | None, n: int) -> np.ndarray:
         if uris is None:
@@ -197,6 +222,9 @@ class AcceptanceModel:
         if len(x) == 0:
             return np.zeros(0)
         full = np.hstack([np.asarray(x, dtype=np.float64), self.prior_column(uris, len(x))])
+        # a feature nobody could compute (`asks` under a model the file has no weights for)
+        # counts as the training average: no evidence either way
+        full = np.where(np.isnan(full), self.mean, full)
         z = ((full - self.mean) / self.scale) @ self.coef
         prob = expit(z + self.intercept)
         if self.trees is not None:
@@ -209,10 +237,14 @@ class AcceptanceModel:
             "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
             "intercept": round(self.intercept, 6), "threshold": round(self.threshold, 4),
             "meta": self.meta, "prior": dict(sorted(self.prior.items()))}, indent=1)
-        if self.trees is not None:  # thousands of nodes: one line per array, not per number
-            arrays = ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}"
-                                  for k, v in self.trees.to_dict().items())
-            text = text.removesuffix("\n}") + f',\n "trees": {{\n  {arrays}\n }}\n}}'
+        # thousands of numbers: one line per array (or per encoder's weights), not per number
+        blocks = {"requirement": self.requirement.to_dict() if self.requirement else {},
+                  "trees": self.trees.to_dict() if self.trees is not None else None}
+        for name, block in blocks.items():
+            if block is not None:
+                lines = ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}"
+                                     for k, v in block.items())
+                text = text.removesuffix("\n}") + f',\n {json.dumps(name)}: {{\n  {lines}\n }}\n}}'
         path.write_text(text + "\n", encoding="utf-8")
 
     @classmethod
@@ -224,7 +256,8 @@ class AcceptanceModel:
         return cls(np.array(doc["mean"]), np.array(doc["scale"]), np.array(doc["coef"]),
                    float(doc["intercept"]), float(doc["threshold"]), doc.get("prior", {}),
                    doc.get("meta", {}),
-                   BoostedTrees.from_dict(doc["trees"]) if "trees" in doc else None)
+                   BoostedTrees.from_dict(doc["trees"]) if "trees" in doc else None,
+                   RequirementModel.from_dict(doc.get("requirement") or {}))
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, c: float = 0.5

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from skillmatch.mapping.acceptance import (
+    FEATURES,
     AcceptanceModel,
     best_threshold,
     fit,
     fit_trees,
     skill_prior,
 )
+from skillmatch.mapping.requirement import RequirementModel, fit_requirement
+
+ASKS = FEATURES.index("asks")
 
 
 @dataclass
@@ -34,6 +38,12 @@ class Unit:
     items: list[frozenset[int]]        # gold items: alternative skill ids each
     heuristic: np.ndarray              # the candidate stage's own score (the old engine)
     uris: np.ndarray                   # the candidates' skill URIs (the prior's keys)
+    # the text's sentences, for the `asks` model: vectors of `encoder`, whether each asks
+    # for a skill (gold), and each candidate's sentence
+    encoder: str = ""
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    asks_gold: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sentence_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def y(self) -> np.ndarray:
@@ -46,6 +56,48 @@ def fold_of(group: str, folds: int) -> int:
 
 
 INNER_FOLDS = 5
+
+
+def fit_requirements(units: Sequence[Unit]) -> RequirementModel:
+    """One sentence model per encoder, from every unit's sentences."""
+    model = RequirementModel()
+    for encoder in dict.fromkeys(u.encoder for u in units if len(u.sentence_vectors)):
+        part = [u for u in units if u.encoder == encoder and len(u.sentence_vectors)]
+        fitted = fit_requirement(np.vstack([u.sentence_vectors for u in part]),
+                                 np.concatenate([u.asks_gold for u in part]))
+        if fitted is not None:
+            model.weights[encoder] = fitted
+    return model
+
+
+def sentence_asks(unit: Unit, model: RequirementModel | None) -> np.ndarray:
+    """P(asks) of each of the unit's sentences (NaN without a model for its encoder)."""
+    if model is None or not len(unit.sentence_vectors):
+        return np.full(len(unit.sentence_vectors), np.nan)
+    return model.probability(unit.encoder, unit.sentence_vectors)
+
+
+def features_with(unit: Unit, asks: np.ndarray) -> np.ndarray:
+    """The unit's features with the `asks` column filled from its sentences' P(asks)."""
+    if not len(unit.sentence_vectors) or not len(unit.skills):
+        return unit.x
+    x = unit.x.copy()
+    x[:, ASKS] = asks[unit.sentence_of]
+    return x
+
+
+def out_of_fold_asks(units: Sequence[Unit], folds: int = INNER_FOLDS) -> list[np.ndarray]:
+    """Per unit: its sentences' P(asks) from sentence models that never saw the unit's fold,
+    so the acceptance model learns how far the `asks` of an unseen text can be trusted."""
+    fold = np.array([fold_of(u.group, folds) for u in units])
+    out = [np.full(len(u.sentence_vectors), np.nan) for u in units]
+    for f in range(folds):
+        if not (fold == f).any():
+            continue
+        model = fit_requirements([u for u, k in zip(units, fold, strict=True) if k != f])
+        for i in np.flatnonzero(fold == f):
+            out[i] = sentence_asks(units[i], model)
+    return out
 
 
 def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True,
@@ -65,7 +117,12 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
     for f in range(INNER_FOLDS if use_prior else 0):
         table = skill_prior(uris[fold != f], y[fold != f]) if (fold != f).any() else {}
         oof[fold == f] = [table.get(u, 0.0) for u in uris[fold == f]]
-    x = np.hstack([np.vstack([u.x for u in units]), oof[:, None]])
+    asks = out_of_fold_asks(units)
+    x = np.hstack([np.vstack([features_with(u, a) for u, a in zip(units, asks, strict=True)]),
+                   oof[:, None]])
+    unknown = np.isnan(x[:, ASKS])  # an encoder no other fold had: no evidence either way
+    if unknown.any():
+        x[unknown, ASKS] = np.nanmean(x[~unknown, ASKS]) if (~unknown).any() else 0.0
     datasets = np.concatenate([[u.dataset] * len(u.skills) for u in units])
     names, counts = np.unique(datasets, return_counts=True)
     per = dict(zip(names, counts, strict=True))
@@ -73,12 +130,18 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
     model = fit(x, y, weight, c)
     model.trees = fit_trees(x, y, weight) if trees else None
     model.prior = skill_prior(uris, y) if use_prior else {}
-    prob = np.concatenate([model.probability(u.x, u.uris) for u in units])
+    model.requirement = fit_requirements(units)
+    asked = np.concatenate([u.asks_gold for u in units]) if units else np.zeros(0)
+    # the threshold is picked where `asks` is as good as on unseen text (out of fold)
+    prob = np.concatenate([model.probability(features_with(u, a), u.uris)
+                           for u, a in zip(units, asks, strict=True)])
     n_gold = sum(len(u.items) for u in units)
     model.threshold = best_threshold(prob, y, n_gold)
     model.meta = {"examples": len(y), "positives": int(y.sum()), "units": len(units),
                   "datasets": {str(k): int(v) for k, v in per.items()}, "C": c,
-                  "learners": "logistic + boosted trees" if model.trees else "logistic"}
+                  "learners": "logistic + boosted trees" if model.trees else "logistic",
+                  "asks": {"sentences": len(asked), "asking": int(asked.sum()),
+                           "encoders": sorted(model.requirement.weights)}}
     return model
 
 
@@ -93,8 +156,26 @@ def cross_validated(units: Sequence[Unit], folds: int = 5, c: float = 0.5
             train = [u for u in units if len(u.skills)]  # tiny sets: no fold to leave out
         model = fit_acceptance(train, c)
         for i in np.flatnonzero(fold == f):
-            out[i] = (model.probability(units[i].x, units[i].uris), model.threshold)
+            out[i] = (scored_by(model, units[i]), model.threshold)
     return out  # type: ignore[return-value]
+
+
+def scored_by(model: AcceptanceModel, unit: Unit) -> np.ndarray:
+    """The model's probability for each of a unit's candidates (its own `asks` model)."""
+    return model.probability(features_with(unit, sentence_asks(unit, model.requirement)),
+                             unit.uris)
+
+
+def asks_auc(units: Sequence[Unit], asks: Sequence[np.ndarray]) -> float:
+    """How well P(asks) orders the units' sentences (ROC AUC; NaN with one class)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.concatenate([u.asks_gold for u in units]) if units else np.zeros(0)
+    p = np.concatenate(list(asks)) if units else np.zeros(0)
+    keep = ~np.isnan(p)
+    if len(np.unique(y[keep])) < 2:
+        return float("nan")
+    return float(roc_auc_score(y[keep], p[keep]))
 
 
 def unit_metrics(units: Sequence[Unit], scored: Sequence[tuple[np.ndarray, float]]

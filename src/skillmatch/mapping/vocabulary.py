@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -98,6 +99,7 @@ class SkillVocabulary:
     # says every stem, in any order ("verzorg je wonden" ~ "wonden verzorgen"), names it
     text_stems: dict[int, frozenset[str]] = field(default_factory=dict)
     stem_index: dict[str, list[int]] = field(default_factory=dict)
+    stem_order: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, skills: pd.DataFrame, labels: pd.DataFrame,
@@ -127,12 +129,18 @@ class SkillVocabulary:
                                     if w not in LABEL_STOPWORDS and len(w) > 2)
             if 2 <= len(label_stems) <= 4:
                 vocab.text_stems[t] = label_stems
-                vocab.stem_index.setdefault(max(sorted(label_stems), key=len), []).append(t)
+        # each label is filed under its rarest stem (fewest labels to test per word said);
+        # hits come back in the order of (longest stem, text id), as they always have
+        frequency = Counter(s for label_stems in vocab.text_stems.values() for s in label_stems)
+        for t, label_stems in vocab.text_stems.items():
+            vocab.stem_index.setdefault(min(label_stems, key=lambda s: (frequency[s], s)),
+                                        []).append(t)
+            vocab.stem_order[t] = (max(sorted(label_stems), key=len), t)
         return vocab
 
     def stem_hits(self, sentence: str) -> list[int]:
         """Text ids of multi-word labels whose every word stem the sentence says (in a fixed
         order: candidates tied on score keep it, and training must not depend on set order)."""
         said = frozenset(w[:STEM] for w in words(sentence) if w not in LABEL_STOPWORDS)
-        return [t for stem in sorted(said) for t in self.stem_index.get(stem, ())
-                if self.text_stems[t] <= said]
+        return sorted((t for stem in said for t in self.stem_index.get(stem, ())
+                       if self.text_stems[t] <= said), key=self.stem_order.__getitem__)
