@@ -274,24 +274,20 @@ class SkillExtractor:
         # (wasted encoder work) stays small however the documents mixed them
         todo = sorted((s for s in unique if s not in known), key=len, reverse=True)
         step = max(self.params.batch_sentences, 1)
-        batches = [todo[start:start + step] for start in range(0, len(todo), step)]
-        for batch in batches:
-            passes = self._encode(batch, language)
-            known.update(zip(batch, self._score_batch(batch, language, passes), strict=True))
+        for start in range(0, len(todo), step):
+            batch = todo[start:start + step]
+            known.update(zip(batch, self._score_batch(batch, language), strict=True))
         with self._memo_lock:
             memo.update((s, known[s]) for s in todo)
             while len(memo) > self.memo_sentences:
                 memo.popitem(last=False)
         return [known[s] for s in sentences]
 
-    def _encode(self, sentences: list[str], language: str) -> list[Encoded]:
-        return [enc.encode_tokens(sentences, kind="query") for enc in self.encoders_for(language)]
-
-    def _score_batch(self, sentences: list[str], language: str,
-                     passes: list[Encoded]) -> list[Scored]:
+    def _score_batch(self, sentences: list[str], language: str) -> list[Scored]:
         p = self.params
         encoders = self.encoders_for(language)
         vocab = self.vocabulary_for(language)
+        passes = [enc.encode_tokens(sentences, kind="query") for enc in encoders]
         # rescaled cosine averaged over models: sum_m (cos_m - floor_m) / (1 - floor_m) / M
         scales = [(1.0 / (1 - e.spec.similarity_floor) / len(encoders),
                    e.spec.similarity_floor / (1 - e.spec.similarity_floor) / len(encoders))
