@@ -59,3 +59,32 @@ def test_model_path_from_a_local_folder(settings, tmp_path: Path) -> None:
     folder = Path(model_path(settings.model("all-MiniLM-L6-v2"), settings))
     enc = Encoder(settings, str(folder))
     assert enc.embed(["data analysis"]).shape == (1, 384)
+
+
+def test_precision_setting_resolves_and_rejects_unknown_values(settings) -> None:
+    from dataclasses import replace
+
+    from skillmatch.encoding import encoder_precision, native_bf16
+
+    assert encoder_precision(replace(settings, encoder_precision="fp32")) == "fp32"
+    assert encoder_precision(replace(settings, encoder_precision=" BF16 ")) == "bf16"
+    auto = encoder_precision(replace(settings, encoder_precision="auto"))
+    assert auto == ("bf16" if native_bf16() else "fp32")
+    with pytest.raises(ValueError, match="auto, fp32, bf16"):
+        encoder_precision(replace(settings, encoder_precision="int4"))
+
+
+def test_bf16_vectors_match_fp32_and_are_cached_apart(settings) -> None:
+    from dataclasses import replace
+
+    texts = ["administer prescribed medication to patients", "use Microsoft Excel",
+             "Je verzorgt wonden en overlegt met artsen."]
+    fp32 = Encoder(replace(settings, encoder_precision="fp32"), "all-MiniLM-L6-v2")
+    bf16 = Encoder(replace(settings, encoder_precision="bf16"), "all-MiniLM-L6-v2")
+    assert fp32.fingerprint != bf16.fingerprint and fp32.cache.folder != bf16.cache.folder
+    a, b = fp32.embed(texts), bf16.embed(texts)
+    assert b.dtype == np.float32 and not np.array_equal(a, b)  # bf16 really ran
+    assert (a * b).sum(axis=1).min() > 0.999
+    # the token pass the mapping uses pools to the same sentence vector at bf16 as well
+    pooled = np.stack([r[0] for r in bf16.encode_tokens(texts)])
+    np.testing.assert_allclose(pooled, b, atol=2e-3)

@@ -287,5 +287,8 @@ def test_a_new_mapping_engine_re_maps_unchanged_inputs(tmp_path) -> None:
                        taxonomy_config=tmp_path / "esco.toml")
     before = engine_fingerprint(settings)
     assert before == engine_fingerprint(settings)
+    # bf16 encoders give (slightly) other vectors: their mappings are another engine's
+    assert engine_fingerprint(replace(settings, encoder_precision="bf16")) != before
+    assert engine_fingerprint(replace(settings, encoder_precision="fp32")) == before
     (tmp_path / "acceptance.json").write_text("{}", encoding="utf-8")
     assert engine_fingerprint(settings) != before

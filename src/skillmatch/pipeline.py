@@ -167,12 +167,19 @@ def _input_hash(source: Source, limit: int | None, engine: str = "") -> str:
 
 def engine_fingerprint(settings: Settings) -> str:
     """Changes when the mapping could map the same input differently: the engine's version,
-    its models' files and its acceptance model. A pipeline's inputs are re-mapped then."""
-    from skillmatch.encoding import ModelUnavailable, model_fingerprint, model_path
+    its encoders' precision, its models' files and its acceptance model. A pipeline's inputs
+    are re-mapped then."""
+    from skillmatch.encoding import (
+        ModelUnavailable,
+        encoder_precision,
+        model_fingerprint,
+        model_path,
+    )
     from skillmatch.mapping import ENGINE_VERSION
     from skillmatch.mapping.extractor import acceptance_path
 
-    parts = [ENGINE_VERSION]
+    precision = encoder_precision(settings)
+    parts = [ENGINE_VERSION] + ([precision] if precision != "fp32" else [])
     for name in (settings.english_model, settings.multilingual_model):
         try:
             parts.append(model_fingerprint(model_path(settings.model(name), settings,

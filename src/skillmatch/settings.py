@@ -79,6 +79,7 @@ class Settings:
     search_model: str = "multilingual-e5-small"
     embedding_batch_size: int = 64
     torch_threads: int = 0
+    encoder_precision: str = "fp32"
     search_top_k: int = 10
     search_candidates: int = 200
     semantic_weight: float = 0.8
