@@ -69,8 +69,20 @@ def test_config_found_from_environment_variable(
         ("[search]\nsearch_top_k = 'many'\n", "search_top_k"),
         ("[paths\n", "cannot read settings"),
         ("[models.x]\nsorce = 'y'\n", "unknown keys"),
+        ("[embedding]\nencoder_precision = 'int4'\n", "encoder_precision.*auto, fp32, bf16"),
+        ("[engine]\nengine = 'spark'\n", "engine.*in-process, dask"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(write(tmp_path / "skillmatch.toml", text))
+
+
+def test_word_choices_are_checked_at_load_and_normalised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = write(tmp_path / "skillmatch.toml", "[embedding]\nencoder_precision = ' BF16 '\n")
+    assert load_settings(cfg).encoder_precision == "bf16"
+    monkeypatch.setenv("SKILLMATCH_ENCODER_PRECISION", "half")
+    with pytest.raises(SettingsError, match="'half'"):
+        load_settings(cfg)

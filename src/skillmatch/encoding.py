@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from skillmatch.progress import bar
-from skillmatch.settings import ModelSpec, Settings
+from skillmatch.settings import CHOICES, ModelSpec, Settings
 
 # Nothing may be fetched from a model hub at run time: fail fast instead of hanging.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -39,7 +39,7 @@ class ModelUnavailable(RuntimeError):
     """The configured model cannot be found offline; the message says what to do."""
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = CHOICES["encoder_precision"]
 
 
 @functools.cache
@@ -65,6 +65,12 @@ def encoder_precision(settings: Settings) -> str:
     if value == "auto":
         return "bf16" if native_bf16() else "fp32"
     return value
+
+
+def precision_tag(precision: str) -> str:
+    """What a precision adds to a fingerprint: nothing for fp32, so that vectors cached and
+    warehouses mapped before the setting existed stay valid."""
+    return "" if precision == "fp32" else f"-{precision}"
 
 
 def _package_model_dir(module_name: str) -> Path:
@@ -212,8 +218,7 @@ class Encoder:
         self.path = model_path(self.spec, settings)
         self.precision = encoder_precision(settings)
         # bf16 vectors differ from fp32 ones (cosine ~0.99995): cached apart, mapped apart
-        self.fingerprint = model_fingerprint(self.path) + (
-            "" if self.precision == "fp32" else f"-{self.precision}")
+        self.fingerprint = model_fingerprint(self.path) + precision_tag(self.precision)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.spec.name)
         self.cache = EmbeddingCache(
             settings.cache_dir / "embeddings" / f"{slug}-{self.fingerprint}"

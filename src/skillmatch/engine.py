@@ -35,9 +35,9 @@ import duckdb
 import pandas as pd
 
 from skillmatch.progress import bar
-from skillmatch.settings import Settings
+from skillmatch.settings import CHOICES, Settings
 
-ENGINES = ("in-process", "dask")
+ENGINES = CHOICES["engine"]
 
 _PROCESS_CACHE: dict[tuple[str, str], Any] = {}
 

@@ -174,12 +174,12 @@ def engine_fingerprint(settings: Settings) -> str:
         encoder_precision,
         model_fingerprint,
         model_path,
+        precision_tag,
     )
     from skillmatch.mapping import ENGINE_VERSION
     from skillmatch.mapping.extractor import acceptance_path
 
-    precision = encoder_precision(settings)
-    parts = [ENGINE_VERSION] + ([precision] if precision != "fp32" else [])
+    parts = [ENGINE_VERSION + precision_tag(encoder_precision(settings))]
     for name in (settings.english_model, settings.multilingual_model):
         try:
             parts.append(model_fingerprint(model_path(settings.model(name), settings,

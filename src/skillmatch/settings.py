@@ -20,6 +20,11 @@ ENV_PREFIX = "SKILLMATCH_"
 PATH_FIELDS = ("data_root", "warehouse", "cache_dir", "models_dir", "taxonomy_config",
                "dask_shared_dir", "occupation_examples",
                "pipelines_dir", "api_keys_db")
+# settings that take one of a few words: checked when the settings load, not when first used
+CHOICES: dict[str, tuple[str, ...]] = {
+    "encoder_precision": ("auto", "fp32", "bf16"),
+    "engine": ("in-process", "dask"),
+}
 
 
 class SettingsError(ValueError):
@@ -198,5 +203,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     for name in PATH_FIELDS:
         p = Path(values.get(name, getattr(defaults, name)))
         values[name] = p if p.is_absolute() else (base_dir / p).resolve()
+    for name, allowed in CHOICES.items():
+        if name in values:
+            values[name] = values[name].strip().lower()
+            if values[name] not in allowed:
+                raise SettingsError(f"setting {name!r} must be one of {', '.join(allowed)}, "
+                                    f"not {values[name]!r}")
     values["config_file"] = Path(path).resolve() if path is not None else None
     return Settings(**values)
