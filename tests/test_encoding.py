@@ -88,3 +88,23 @@ def test_bf16_vectors_match_fp32_and_are_cached_apart(settings) -> None:
     # the token pass the mapping uses pools to the same sentence vector at bf16 as well
     pooled = np.stack([r[0] for r in bf16.encode_tokens(texts)])
     np.testing.assert_allclose(pooled, b, atol=2e-3)
+
+
+@pytest.mark.parametrize("name", ["all-MiniLM-L6-v2", "multilingual-e5-small"])
+def test_token_pass_is_independent_of_batch_and_keeps_spans(settings, name: str) -> None:
+    # texts are batched by token count; whatever they are batched with, and in whatever order
+    # they come, each gets the vector and the token spans it gets alone
+    texts = ["Je verzorgt wonden.", "", "Excellent written and verbal communication skills, "
+             "including the ability to explain clinical risk to patients and families.",
+             "SQL", "Manage a caseload of patients in the community"]
+    enc = Encoder(settings, name)
+    batch = enc.encode_tokens(texts)
+    assert enc.encode_tokens([]) == []
+    for text, (vector, tokens, spans) in zip(texts, batch, strict=True):
+        alone = enc.encode_tokens([text])[0]
+        np.testing.assert_allclose(vector, alone[0], atol=1e-5)
+        np.testing.assert_array_equal(spans, alone[2])
+        assert tokens.shape == (len(spans), 384)
+        real = spans[spans[:, 0] >= 0]
+        assert all(text[s:e].strip() for s, e in real)  # every real token names its text
+    np.testing.assert_allclose(np.stack([r[0] for r in batch]), enc.embed(texts), atol=1e-5)

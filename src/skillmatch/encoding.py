@@ -290,26 +290,39 @@ class Encoder:
         tokenizer = model.tokenizer
         transformer = model[0].auto_model
         max_len = int(model.max_seq_length or 256)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
+        if not texts:
+            return []
+        with self._lock:
+            enc = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_len,
+                            return_offsets_mapping=True)
+        lengths = [len(ids) for ids in enc["input_ids"]]
+        # batches of texts with the same token count or nearly: padding is encoder work spent
+        # on nothing (sorting by characters padded half as many tokens again as the texts had)
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        pad = {"input_ids": tokenizer.pad_token_id or 0}  # attention mask and types pad with 0
         batch = max(self.settings.embedding_batch_size, 1)
         for start in range(0, len(order), batch):
             ids = order[start:start + batch]
+            width = lengths[ids[0]]
+            inputs = {}
+            for key in ("input_ids", "attention_mask", "token_type_ids"):
+                if key in enc:
+                    rows = np.full((len(ids), width), pad.get(key, 0), dtype=np.int64)
+                    for row, i in enumerate(ids):
+                        rows[row, :lengths[i]] = enc[key][i]
+                    inputs[key] = torch.from_numpy(rows)
             with self._lock, torch.inference_mode(), self._autocast():
-                enc = tokenizer([prefix + texts[i] for i in ids], padding=True,
-                                truncation=True, max_length=max_len,
-                                return_offsets_mapping=True, return_tensors="pt")
-                offsets = enc.pop("offset_mapping").numpy()
-                hidden = transformer(**enc).last_hidden_state.float().numpy()
-            mask = enc["attention_mask"].numpy().astype(bool)
+                hidden = transformer(**inputs).last_hidden_state.float().numpy()
             for row, i in enumerate(ids):
-                n = int(mask[row].sum())
+                n = lengths[i]
                 tokens = hidden[row, :n]
                 sentence = tokens.mean(axis=0)
                 sentence /= max(float(np.linalg.norm(sentence)), 1e-12)
-                spans = offsets[row, :n].astype(np.int64) - len(prefix)
+                offsets = np.asarray(enc["offset_mapping"][i], dtype=np.int64)
+                spans = offsets - len(prefix)
                 # a token starting in the prefix's trailing space still belongs to the text
-                real = (offsets[row, :n, 1] > offsets[row, :n, 0]) & (spans[:, 1] > 0)
+                real = (offsets[:, 1] > offsets[:, 0]) & (spans[:, 1] > 0)
                 spans[:, 0] = np.maximum(spans[:, 0], 0)
                 spans[~real] = -1
                 out[i] = (sentence.astype(np.float32), tokens, spans)
