@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from skillmatch.progress import bar
-from skillmatch.settings import CHOICES, ModelSpec, Settings
+from skillmatch.settings import ModelSpec, Settings, choice
 
 # Nothing may be fetched from a model hub at run time: fail fast instead of hanging.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,9 +37,6 @@ KEY_BYTES = 16
 
 class ModelUnavailable(RuntimeError):
     """The configured model cannot be found offline; the message says what to do."""
-
-
-PRECISIONS = CHOICES["encoder_precision"]
 
 
 @functools.cache
@@ -58,10 +55,7 @@ def native_bf16() -> bool:
 
 def encoder_precision(settings: Settings) -> str:
     """The precision the encoders run at on this machine: "fp32" or "bf16"."""
-    value = settings.encoder_precision.strip().lower()
-    if value not in PRECISIONS:
-        raise ValueError(f"encoder_precision must be one of {', '.join(PRECISIONS)}, "
-                         f"not {settings.encoder_precision!r}")
+    value = choice("encoder_precision", settings.encoder_precision)  # Settings built directly
     if value == "auto":
         return "bf16" if native_bf16() else "fp32"
     return value
@@ -290,9 +284,9 @@ class Encoder:
         tokenizer = model.tokenizer
         transformer = model[0].auto_model
         max_len = int(model.max_seq_length or 256)
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
         if not texts:
             return []
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
         with self._lock:
             enc = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_len,
                             return_offsets_mapping=True)
@@ -300,7 +294,7 @@ class Encoder:
         # batches of texts with the same token count or nearly: padding is encoder work spent
         # on nothing (sorting by characters padded half as many tokens again as the texts had)
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-        pad = {"input_ids": tokenizer.pad_token_id or 0}  # attention mask and types pad with 0
+        pad_id = tokenizer.pad_token_id or 0  # attention mask and token types pad with 0
         batch = max(self.settings.embedding_batch_size, 1)
         for start in range(0, len(order), batch):
             ids = order[start:start + batch]
@@ -308,7 +302,8 @@ class Encoder:
             inputs = {}
             for key in ("input_ids", "attention_mask", "token_type_ids"):
                 if key in enc:
-                    rows = np.full((len(ids), width), pad.get(key, 0), dtype=np.int64)
+                    rows = np.full((len(ids), width), pad_id if key == "input_ids" else 0,
+                                   dtype=np.int64)
                     for row, i in enumerate(ids):
                         rows[row, :lengths[i]] = enc[key][i]
                     inputs[key] = torch.from_numpy(rows)

@@ -31,6 +31,16 @@ class SettingsError(ValueError):
     """A settings file or variable that cannot be used."""
 
 
+def choice(name: str, value: str) -> str:
+    """A word-choice setting, normalised ("BF16 " is "bf16"), or a SettingsError naming the
+    choices."""
+    word = value.strip().lower()
+    if word not in CHOICES[name]:
+        raise SettingsError(f"setting {name!r} must be one of {', '.join(CHOICES[name])}, "
+                            f"not {value!r}")
+    return word
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """How to obtain and use one embedding model.
@@ -203,11 +213,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     for name in PATH_FIELDS:
         p = Path(values.get(name, getattr(defaults, name)))
         values[name] = p if p.is_absolute() else (base_dir / p).resolve()
-    for name, allowed in CHOICES.items():
+    for name in CHOICES:
         if name in values:
-            values[name] = values[name].strip().lower()
-            if values[name] not in allowed:
-                raise SettingsError(f"setting {name!r} must be one of {', '.join(allowed)}, "
-                                    f"not {values[name]!r}")
+            values[name] = choice(name, values[name])
     values["config_file"] = Path(path).resolve() if path is not None else None
     return Settings(**values)
