@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from skillmatch.mapping import (
+    MappingParams,
     OccupationLinker,
     SkillExtractor,
     is_boilerplate,
     section_heading,
     sections,
 )
-from skillmatch.mapping.vocabulary import is_fragment
+from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment
 from skillmatch.text import clean_text
 
 VACANCY = """<h2>Software developer</h2>
@@ -173,6 +175,39 @@ def test_dutch_sentence_yields_its_skills(extractor: SkillExtractor) -> None:
     accepted = {m.label for m in matches if m.accepted}
     assert {"infection control", "hygiene in a health care setting"} <= accepted
     assert all(m.language == "nl" for m in matches)
+
+
+def test_a_said_label_is_scored_semantically_outside_the_top_candidates(mini_settings) -> None:
+    # one semantic candidate per sentence: the other label the sentence says must still get
+    # its cosine (a Dutch word naming a skill whose English labels rank far down), not a bare
+    # lexical bonus
+    con = duckdb.connect(str(mini_settings.warehouse), read_only=True)
+    try:
+        narrow = SkillExtractor(mini_settings, con, params=MappingParams(sentence_candidates=1),
+                                acceptance=False)
+    finally:
+        con.close()
+    sentence = "Je bent verantwoordelijk voor infectiebeheersing en hygiëne in de zorg."
+    scored = narrow.score_sentences([sentence], "nl")[0]
+    labels = narrow.vocab.skills["preferred_label"]
+    said = {labels.iat[k]: c for k, c in scored.items() if c.exact or c.stem_hit}
+    assert {"infection control", "hygiene in a health care setting"} <= set(said)
+    assert all(c.sentence_cos > 0 and c.found_by == "both" for c in said.values())
+
+
+def test_dutch_compounds_meet_labels_written_apart() -> None:
+    skills = pd.DataFrame({"uri": ["s1", "s2"], "preferred_label": ["business analysis", "ICT"],
+                           "skill_type": ["knowledge"] * 2, "reuse_level": [""] * 2})
+    labels = pd.DataFrame({"uri": ["s1", "s1", "s2"], "language": ["en", "nl", "nl"],
+                           "label": ["business analysis", "business analyse", "ICT"]})
+    vocab = SkillVocabulary.from_rows(skills, labels, ("en", "nl"))
+    sentence = "Je hebt ervaring met businessanalyse en full-stack werk."
+    hits = SkillExtractor._exact_hits(vocab, sentence, [])
+    assert set(hits) == {0}  # "businessanalyse" is "business analyse" written as one word
+    start, end, _, text = hits[0]
+    assert sentence[start:end] == "businessanalyse" and vocab.texts[text] == "business analyse"
+    # short joined forms are no evidence: they collide by chance
+    assert not SkillExtractor._exact_hits(vocab, "Wij zijn een I-CT bedrijf.", [])
 
 
 @pytest.mark.parametrize("phrase", ["re", "term", "IT", "data", "plan", "the", "de", "Lead",

@@ -40,7 +40,15 @@ from skillmatch.mapping.acceptance import (
     feature_matrix,
 )
 from skillmatch.mapping.boilerplate import is_boilerplate, sections
-from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment, read_rows, stems, words
+from skillmatch.mapping.vocabulary import (
+    JOINED_MIN,
+    SkillVocabulary,
+    is_fragment,
+    joined_form,
+    read_rows,
+    stems,
+    words,
+)
 from skillmatch.memory import release_free_memory
 from skillmatch.progress import bar
 from skillmatch.search import normalise
@@ -49,7 +57,7 @@ from skillmatch.text import Segment, candidate_phrases, clean_text, detect_langu
 
 # Bumped whenever the mapping's output can change for the same input and models: pipelines
 # re-map their data when it (or a model or the acceptance model) changes.
-ENGINE_VERSION = "2.2"  # 2.2: the `asks` sentence model; 2.1: boosted trees, fixed tie order
+ENGINE_VERSION = "2.3"  # 2.3: said labels scored, Dutch compounds; 2.2: `asks`; 2.1: trees
 
 
 @dataclass(frozen=True)
@@ -243,22 +251,28 @@ class SkillExtractor:
 
     @staticmethod
     def _exact_hits(vocab: SkillVocabulary, sentence: str, phrases: list[tuple[str, int, int]]
-                    ) -> dict[int, tuple[int, int, bool]]:
-        """skill id -> (start, end, is acronym), for phrases and words that are a skill label
-        (function words and short lower-case fragments never are)."""
-        hits: dict[int, tuple[int, int, bool]] = {}
+                    ) -> dict[int, tuple[int, int, bool, int]]:
+        """skill id -> (start, end, is acronym, label text id), for phrases and words that are
+        a skill label (function words and short lower-case fragments never are)."""
+        hits: dict[int, tuple[int, int, bool, int]] = {}
         tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(sentence)]
         for raw, s, e in [*phrases, *tokens]:
             text = raw.rstrip(".")  # "…and C#." ends a sentence; ".NET" keeps its dot
             e -= len(raw) - len(text)
             if is_fragment(text):
                 continue
-            for t in vocab.exact.get(normalise(text), []):
+            norm = normalise(text)
+            texts = vocab.exact.get(norm, [])
+            # compounds, either way: "businessanalyse" ~ "business analyse" ~ "business-analyse"
+            if len(key := joined_form(norm)) >= JOINED_MIN:
+                texts = [*texts, *vocab.joined.get(key, ()),
+                         *(vocab.exact.get(key, ()) if key != norm else ())]
+            for t in texts:
                 acronym = t in vocab.case_sensitive
                 if acronym and vocab.texts[t] != text.strip():
                     continue
                 for skill in vocab.text_skills[t]:
-                    hits.setdefault(skill, (s, e, acronym))
+                    hits.setdefault(skill, (s, e, acronym, t))
         return hits
 
     def score_sentences(self, sentences: Sequence[str], language: str = "en") -> list[Scored]:
@@ -309,6 +323,16 @@ class SkillExtractor:
                        if ph[0] != sentence and not is_fragment(ph[0])]
             cand = tops[i].numpy()
             sent = top_values[i]
+            exact = self._exact_hits(vocab, sentence, phrases)
+            stem_texts = vocab.stem_hits(sentence)
+            # a label the text says is scored semantically too, even outside the top
+            # candidates: "programmeertalen" names computer programming, whose English label
+            # alone would never reach the top 500 of a Dutch sentence
+            said_texts = {hit[3] for hit in exact.values()}.union(stem_texts)
+            missing = np.array(sorted(said_texts.difference(cand.tolist())), dtype=np.int64)
+            if len(missing):
+                cand = np.concatenate([cand, missing])
+                sent = np.concatenate([sent, sentence_sims[i, missing].numpy()])
             best = sent.copy()
             phrase_raw = sent.copy()
             unit = np.full(len(cand), -1)
@@ -324,7 +348,10 @@ class SkillExtractor:
                 best = np.where(better, phrase_best, sent)
                 unit = np.where(better, which, -1)
             scores: Scored = {}
-            for j in np.argsort(-best)[:KEEP_PER_SENTENCE].tolist():
+            kept = np.argsort(-best)[:KEEP_PER_SENTENCE].tolist()
+            kept += [j for j in np.flatnonzero(np.isin(cand, list(said_texts))).tolist()
+                     if j not in kept]
+            for j in kept:
                 t = int(cand[j])
                 s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
                 said = sentence if unit[j] < 0 else phrases[unit[j]][0]
@@ -336,7 +363,7 @@ class SkillExtractor:
                             value, "semantic", s, e, vocab.texts[t], float(sent[j]),
                             max(float(phrase_raw[j]), float(sent[j])), extra, False, False, 0,
                             0 if unit[j] < 0 else len(said.split()))
-            for skill, (s, e, acronym) in self._exact_hits(vocab, sentence, phrases).items():
+            for skill, (s, e, acronym, _) in exact.items():
                 old = scores.get(skill)
                 phrase = sentence[s:e]
                 if old is None:
@@ -351,7 +378,7 @@ class SkillExtractor:
                     score=value, found_by="both" if value > p.exact_bonus else "lexical",
                     start=s, end=e, extra=0.0, exact=True, acronym=acronym,
                     phrase_words=len(phrase.split()))
-            for t in vocab.stem_hits(sentence):
+            for t in stem_texts:
                 for skill in vocab.text_skills[t]:
                     old = scores.get(skill)
                     if old is not None and (old.exact or old.stem_hit):

@@ -56,6 +56,14 @@ def stems(text: str) -> frozenset[str]:
     return frozenset(w[:STEM] for w in words(text) if w not in GENERIC_WORDS)
 
 
+JOINED_MIN = 8  # shorter joined forms collide by chance ("in put" ~ "input")
+
+
+def joined_form(normalised: str) -> str:
+    """A normalised text without spaces and hyphens, the key of a compound."""
+    return normalised.replace(" ", "").replace("-", "")
+
+
 @functools.lru_cache(maxsize=32_768)
 def is_fragment(phrase: str) -> bool:
     """A phrase that cannot carry a match alone: only function words ("re", "term", "IT",
@@ -100,6 +108,9 @@ class SkillVocabulary:
     text_stems: dict[int, frozenset[str]] = field(default_factory=dict)
     stem_index: dict[str, list[int]] = field(default_factory=dict)
     stem_order: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # labels with their spaces and hyphens removed: Dutch writes compounds as one word
+    # ("businessanalyse" ~ "business analyse", "full-stack" ~ "fullstack")
+    joined: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, skills: pd.DataFrame, labels: pd.DataFrame,
@@ -122,6 +133,8 @@ class SkillVocabulary:
         for t, text in enumerate(vocab.texts):
             norm = normalise(text)
             vocab.exact.setdefault(norm, []).append(t)
+            if len(key := joined_form(norm)) >= JOINED_MIN and key != norm:
+                vocab.joined.setdefault(key, []).append(t)
             vocab.content_words.append([w for w in norm.split() if w not in GENERIC_WORDS])
             if len(text) <= 4 or (text.isupper() and len(text) <= 8):
                 vocab.case_sensitive.add(t)
