@@ -196,10 +196,11 @@ def test_a_said_label_is_scored_semantically_outside_the_top_candidates(mini_set
 
 
 def test_dutch_compounds_meet_labels_written_apart() -> None:
-    skills = pd.DataFrame({"uri": ["s1", "s2"], "preferred_label": ["business analysis", "ICT"],
-                           "skill_type": ["knowledge"] * 2, "reuse_level": [""] * 2})
-    labels = pd.DataFrame({"uri": ["s1", "s1", "s2"], "language": ["en", "nl", "nl"],
-                           "label": ["business analysis", "business analyse", "ICT"]})
+    skills = pd.DataFrame({"uri": ["s1", "s2", "s3"],
+                           "preferred_label": ["business analysis", "ICT", "ux tests"],
+                           "skill_type": ["knowledge"] * 3, "reuse_level": [""] * 3})
+    labels = pd.DataFrame({"uri": ["s1", "s1", "s2", "s3"], "language": ["en", "nl", "nl", "en"],
+                           "label": ["business analysis", "business analyse", "ICT", "ux tests"]})
     vocab = SkillVocabulary.from_rows(skills, labels, ("en", "nl"))
     sentence = "Je hebt ervaring met businessanalyse en full-stack werk."
     hits = SkillExtractor._exact_hits(vocab, sentence, [])
@@ -208,6 +209,7 @@ def test_dutch_compounds_meet_labels_written_apart() -> None:
     assert sentence[start:end] == "businessanalyse" and vocab.texts[text] == "business analyse"
     # short joined forms are no evidence: they collide by chance
     assert not SkillExtractor._exact_hits(vocab, "Wij zijn een I-CT bedrijf.", [])
+    assert not SkillExtractor._exact_hits(vocab, "Wij doen uxtests.", [])  # 7 letters joined
 
 
 @pytest.mark.parametrize("phrase", ["re", "term", "IT", "data", "plan", "the", "de", "Lead",

@@ -349,8 +349,10 @@ class SkillExtractor:
                 unit = np.where(better, which, -1)
             scores: Scored = {}
             kept = np.argsort(-best)[:KEEP_PER_SENTENCE].tolist()
-            kept += [j for j in np.flatnonzero(np.isin(cand, list(said_texts))).tolist()
-                     if j not in kept]
+            if said_texts:  # most sentences say no label: no search on the hot path
+                top_kept = set(kept)
+                kept += [j for j in np.flatnonzero(np.isin(cand, list(said_texts))).tolist()
+                         if j not in top_kept]
             for j in kept:
                 t = int(cand[j])
                 s, e = (0, len(sentence)) if unit[j] < 0 else phrases[unit[j]][1:]
