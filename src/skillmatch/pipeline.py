@@ -167,7 +167,7 @@ def _input_hash(source: Source, limit: int | None, engine: str = "") -> str:
 
 def engine_fingerprint(settings: Settings) -> str:
     """Changes when the mapping could map the same input differently: the engine's version,
-    its encoders' precision, its models' files and its acceptance model. A pipeline's inputs
+    its encoders' precision, its models' files, its acceptance model and glossaries. Inputs
     are re-mapped then."""
     from skillmatch.encoding import (
         ModelUnavailable,
@@ -178,6 +178,7 @@ def engine_fingerprint(settings: Settings) -> str:
     )
     from skillmatch.mapping import ENGINE_VERSION
     from skillmatch.mapping.extractor import acceptance_path
+    from skillmatch.taxonomy import load_config
 
     parts = [ENGINE_VERSION + precision_tag(encoder_precision(settings))]
     for name in (settings.english_model, settings.multilingual_model):
@@ -189,6 +190,9 @@ def engine_fingerprint(settings: Settings) -> str:
     path = acceptance_path(settings)
     if path is not None and path.exists():
         parts.append(warehouse.file_sha256(path))
+    for language, glossary in sorted(load_config(settings).glossaries.items()):
+        parts.append(f"{language}:" + (warehouse.file_sha256(glossary) if glossary.exists()
+                                       else "missing"))
     return "|".join(parts)
 
 

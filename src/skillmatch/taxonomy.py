@@ -71,6 +71,8 @@ class TaxonomyConfig:
     mapping: dict[str, Any] = field(default_factory=dict)
     # the project's own (unofficial) labels: language -> concept kind -> file
     project_labels: dict[str, dict[str, Path]] = field(default_factory=dict)
+    # the project's word-by-word English glossaries: language -> file
+    glossaries: dict[str, Path] = field(default_factory=dict)
 
 
 def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfig:
@@ -100,6 +102,7 @@ def load_config(settings: Settings, export: Path | None = None) -> TaxonomyConfi
             lang: {kind: path.parent / rel for kind, rel in files.items()}
             for lang, files in doc.get("project_labels", {}).items()
         },
+        glossaries={lang: path.parent / rel for lang, rel in doc.get("glossaries", {}).items()},
     )
 
 

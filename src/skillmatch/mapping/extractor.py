@@ -12,7 +12,9 @@ Candidates, per sentence:
    verzorgen", "staff management" ~ "manage staff") adds half of it;
 4. English text uses the English model over the English labels; other languages use the
    multilingual model over the English labels plus that language's labels (official ESCO
-   ones where the export has them, else the project's unofficial layer).
+   ones where the export has them, else the project's unofficial layer) and, where the
+   taxonomy configuration has a glossary for the language, the English model over a
+   word-by-word English gloss of the text and of those labels (`glossary.py`).
 Acceptance (`acceptance.py`): a logistic regression over each candidate's evidence, its
 section of the ad, how often the ad names it and the ad's occupation profile gives one
 calibrated probability that ranks the candidates and, above its threshold, accepts them.
@@ -40,6 +42,7 @@ from skillmatch.mapping.acceptance import (
     feature_matrix,
 )
 from skillmatch.mapping.boilerplate import is_boilerplate, sections
+from skillmatch.mapping.glossary import Glossary
 from skillmatch.mapping.vocabulary import (
     JOINED_MIN,
     SkillVocabulary,
@@ -70,6 +73,7 @@ class MappingParams:
     sentence_candidates: int = 500
     specificity_penalty: float = 0.0
     use_phrases: bool = True
+    use_glossaries: bool = True     # languages with a glossary are also read in English words
     batch_sentences: int = 256
     acceptance_model: str = ""      # JSON beside the taxonomy configuration; "" = heuristic
     occupation_context: int = 3     # linked occupations whose ESCO profile informs acceptance
@@ -163,7 +167,11 @@ class SkillExtractor:
         self._memo_lock = threading.Lock()
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None
-        self._label_vectors: dict[tuple[str, tuple[str, ...]], torch.Tensor] = {}
+        self._label_vectors: dict[tuple[str, tuple[str, ...], str], torch.Tensor] = {}
+        from skillmatch.taxonomy import load_config
+
+        self._glossary_files = load_config(settings).glossaries
+        self._glossaries: dict[str, Glossary] = {}
         self._memo: dict[tuple, OrderedDict[str, Scored]] = {}
         skills = self.vocab.skills
         self._skill_type = skills["skill_type"].fillna("").tolist()
@@ -202,6 +210,26 @@ class SkillExtractor:
             names = [s.multilingual_model]
         return [get_encoder(s, n) for n in dict.fromkeys(names)]
 
+    def glossary_for(self, language: str) -> Glossary | None:
+        """The configured word-by-word English glossary of a language (read on first use)."""
+        path = self._glossary_files.get(language)
+        if path is None or language == "en" or not self.params.use_glossaries:
+            return None
+        with self._vocab_lock:
+            if language not in self._glossaries:
+                self._glossaries[language] = Glossary.load(path, language)
+        return self._glossaries[language]
+
+    def readings_for(self, language: str) -> list[tuple[Encoder, Glossary | None]]:
+        """The encoders that read a text, each with the glossary it reads it through: a
+        language with a glossary is also read by the English model, in English words."""
+        readings: list[tuple[Encoder, Glossary | None]] = [
+            (enc, None) for enc in self.encoders_for(language)]
+        glossary = None if self.fixed_models else self.glossary_for(language)
+        if glossary is not None:
+            readings.append((get_encoder(self.settings, self.settings.english_model), glossary))
+        return readings
+
     def vocabulary_for(self, language: str) -> SkillVocabulary:
         """English labels for English text; for another language, its own labels too."""
         key = ("en", language)
@@ -213,13 +241,17 @@ class SkillExtractor:
                                                               self._label_rows, key)
         return self._vocabs[key]
 
-    def label_vectors(self, encoder: Encoder, vocab: SkillVocabulary | None = None
-                      ) -> torch.Tensor:
-        """Skill label vectors of one model, loaded (or embedded, once) on first use."""
+    def label_vectors(self, encoder: Encoder, vocab: SkillVocabulary | None = None,
+                      glossary: Glossary | None = None) -> torch.Tensor:
+        """Skill label vectors of one model, loaded (or embedded, once) on first use; through a
+        glossary, the labels in its language are embedded as their gloss."""
         vocab = vocab or self.vocab
-        key = (encoder.name, vocab.languages)
+        key = (encoder.name, vocab.languages, glossary.language if glossary else "")
         if key not in self._label_vectors:
-            vectors = encoder.embed(vocab.texts, kind="document")
+            texts = vocab.texts if glossary is None else [
+                glossary.gloss(text).text if t in vocab.foreign else text
+                for t, text in enumerate(vocab.texts)]
+            vectors = encoder.embed(texts, kind="document")
             self._label_vectors[key] = torch.from_numpy(np.ascontiguousarray(vectors))
         return self._label_vectors[key]
 
@@ -299,14 +331,15 @@ class SkillExtractor:
 
     def _score_batch(self, sentences: list[str], language: str) -> list[Scored]:
         p = self.params
-        encoders = self.encoders_for(language)
+        readings = self.readings_for(language)
+        encoders = [enc for enc, _ in readings]
         vocab = self.vocabulary_for(language)
-        passes = [enc.encode_tokens(sentences, kind="query") for enc in encoders]
+        passes = [self._read(enc, glossary, sentences) for enc, glossary in readings]
         # rescaled cosine averaged over models: sum_m (cos_m - floor_m) / (1 - floor_m) / M
         scales = [(1.0 / (1 - e.spec.similarity_floor) / len(encoders),
                    e.spec.similarity_floor / (1 - e.spec.similarity_floor) / len(encoders))
                   for e in encoders]
-        labels = [self.label_vectors(enc, vocab) for enc in encoders]
+        labels = [self.label_vectors(enc, vocab, glossary) for enc, glossary in readings]
         sentence_sims = None
         for res, matrix, (a, b) in zip(passes, labels, scales, strict=True):
             vectors = torch.from_numpy(np.stack([r[0] for r in res]))
@@ -397,6 +430,17 @@ class SkillExtractor:
             results.append({k: scores[k]._replace(rank=r, asks=float(asks[i]))
                             for r, k in enumerate(ranked)})
         return results
+
+    @staticmethod
+    def _read(encoder: Encoder, glossary: Glossary | None, sentences: list[str]) -> Encoded:
+        """One encoder's pass over a batch; through a glossary, the token spans point back at
+        the original words, so the original phrases pool them."""
+        if glossary is None:
+            return encoder.encode_tokens(sentences, kind="query")
+        glosses = [glossary.gloss(s) for s in sentences]
+        passes = encoder.encode_tokens([g.text for g in glosses], kind="query")
+        return [(vector, tokens, gloss.original_spans(spans))
+                for (vector, tokens, spans), gloss in zip(passes, glosses, strict=True)]
 
     def _asks(self, encoder: str, encoded: Encoded) -> np.ndarray:
         """Per sentence: P(it asks for a skill), from its vector of the language's first

@@ -111,14 +111,18 @@ class SkillVocabulary:
     # labels with their spaces and hyphens removed: Dutch writes compounds as one word
     # ("businessanalyse" ~ "business analyse", "full-stack" ~ "fullstack")
     joined: dict[str, list[int]] = field(default_factory=dict)
+    # texts that are no English label (a glossary gives the English model its reading of them)
+    foreign: frozenset[int] = frozenset()
 
     @classmethod
     def from_rows(cls, skills: pd.DataFrame, labels: pd.DataFrame,
                   languages: Sequence[str] = ("en",)) -> SkillVocabulary:
         """From `read_rows`' frames (labels of other languages are left out): a caller can
         read once and build each language's vocabulary when it is first needed."""
+        english: set[str] | None = None
         if "language" in labels.columns:
             labels = labels[labels["language"].isin(list(languages))]
+            english = set(labels.loc[labels["language"] == "en", "label"])
         labels = labels[labels["label"] != ""][["uri", "label"]].copy()
         index = pd.Series(np.arange(len(skills)), index=skills["uri"])
         labels["skill"] = index.reindex(labels["uri"]).to_numpy()
@@ -130,6 +134,9 @@ class SkillVocabulary:
         text_skills = [tuple(np.unique(skill_ids[order[bounds[t]:bounds[t + 1]]]).tolist())
                        for t in range(len(texts))]
         vocab = cls(skills, list(texts), text_skills, tuple(languages))
+        if english is not None:
+            vocab.foreign = frozenset(t for t, text in enumerate(vocab.texts)
+                                      if text not in english)
         for t, text in enumerate(vocab.texts):
             norm = normalise(text)
             vocab.exact.setdefault(norm, []).append(t)
