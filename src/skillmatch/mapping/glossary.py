@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 WORD = re.compile(r"[^\W\d_][\w'-]*")
+COMPOUND_PART = 4  # shorter parts of an unlisted compound split words by chance
 
 
 class GlossaryError(ValueError):
@@ -75,7 +76,22 @@ class Glossary:
             return self.entries[lower]
         if "-" in lower:
             return " ".join(self.entries.get(p, p) for p in lower.split("-") if p)
-        return word
+        return self._compound(lower) or word
+
+    def _compound(self, word: str) -> str | None:
+        """A compound the glossary does not list, as two words it does ("plaatmetalen" ->
+        "plate" + "metals"; a linking "s" may join them: "veiligheidsschoenen"): the split
+        with the longest known head, as Dutch compounds end in their head."""
+        if len(word) < 2 * COMPOUND_PART:
+            return None
+        for cut in range(COMPOUND_PART, len(word) - COMPOUND_PART + 1):
+            head, modifier = word[cut:], word[:cut]
+            if head not in self.entries:
+                continue
+            for part in (modifier, modifier[:-1] if modifier.endswith("s") else ""):
+                if len(part) >= COMPOUND_PART and part in self.entries:
+                    return f"{self.entries[part]} {self.entries[head]}"
+        return None
 
     @functools.lru_cache(maxsize=8192)  # noqa: B019 - one glossary per language, kept for life
     def gloss(self, text: str) -> Gloss:
