@@ -274,7 +274,7 @@ def test_build_runs_the_pipelines_in_order_and_skips_unchanged_inputs(project) -
 
 def test_a_new_mapping_engine_re_maps_unchanged_inputs(tmp_path) -> None:
     """`skillmatch build` re-maps when the engine could map differently: its version, its
-    models' files or its acceptance model changed (the input hash includes them)."""
+    models' files, its acceptance model or a glossary changed (the input hash includes them)."""
     import shutil
     from dataclasses import replace
 
@@ -283,6 +283,7 @@ def test_a_new_mapping_engine_re_maps_unchanged_inputs(tmp_path) -> None:
     shutil.copy(REPO / "taxonomy" / "esco.toml", tmp_path / "esco.toml")
     shutil.copy(REPO / "taxonomy" / "acceptance.json", tmp_path / "acceptance.json")
     shutil.copy(REPO / "taxonomy" / "skills_nl_unofficial.csv", tmp_path)
+    shutil.copy(REPO / "taxonomy" / "glossary_nl_en.tsv", tmp_path)
     settings = replace(REPO_SETTINGS,
                        taxonomy_config=tmp_path / "esco.toml")
     before = engine_fingerprint(settings)
@@ -291,4 +292,8 @@ def test_a_new_mapping_engine_re_maps_unchanged_inputs(tmp_path) -> None:
     assert engine_fingerprint(replace(settings, encoder_precision="bf16")) != before
     assert engine_fingerprint(replace(settings, encoder_precision="fp32")) == before
     (tmp_path / "acceptance.json").write_text("{}", encoding="utf-8")
-    assert engine_fingerprint(settings) != before
+    changed = engine_fingerprint(settings)
+    assert changed != before
+    with (tmp_path / "glossary_nl_en.tsv").open("a", encoding="utf-8") as fh:
+        fh.write("zzwoord\tzz word\n")
+    assert engine_fingerprint(settings) != changed

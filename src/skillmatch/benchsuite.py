@@ -12,6 +12,7 @@ from typing import Any
 
 SUITE = {  # name -> (script, full arguments, --quick arguments)
     "mapping": ("bench_mapping.py", [], ["--limit", "300"]),
+    "dutch": ("bench_dutch.py", [], ["--rounds", "1"]),
     "pipeline": ("bench_pipeline.py", [], ["--limit", "500"]),
     "app": ("bench_app.py", [], ["--queries", "100"]),
     "scale": ("bench_scale.py", [], ["--sizes", "10000", "100000"]),
@@ -19,7 +20,8 @@ SUITE = {  # name -> (script, full arguments, --quick arguments)
     "publish": ("bench_publish.py", [], ["--scaled", "100000", "--seconds", "10"]),
     "api": ("bench_api.py", [], ["--quick"]),
 }
-RESULT_FILES = {"mapping": "mapping.json", "pipeline": "pipeline.json", "app": "app.json",
+RESULT_FILES = {"mapping": "mapping.json", "dutch": "dutch.json", "pipeline": "pipeline.json",
+                "app": "app.json",
                 "scale": "scale.json", "dask": "dask.json", "publish": "publish.json",
                 "api": "api.json"}
 
@@ -52,6 +54,12 @@ def summary(results: Path) -> str:
                   f"{m['ads_per_s']} ads/s end to end; ratio to the raw encoder on the same "
                   f"sentences **{m['ratio_to_raw_encoder']}**; encoder share "
                   f"{m['encoder_share_of_time']}; peak RSS {m['peak_rss_mb']:,} MB", ""]
+    if nl := _load(results, "dutch"):
+        lines += ["## Dutch text through the glossary (VDAB ads)", "",
+                  f"- {nl['ads']} ads: {nl['ads_per_s']['with glossary']} ads/s with the "
+                  f"glossary reading, {nl['ads_per_s']['without glossary']} without "
+                  f"(cost ratio {nl['cost_ratio']}); glossed label vectors "
+                  f"{nl['glossed_label_vectors_mb']} MB", ""]
     if p := _load(results, "pipeline"):
         lines += ["## Vacancies pipeline end to end", "",
                   f"- {p['ads_read']:,} ads read, {p['ads_stored']:,} stored: "

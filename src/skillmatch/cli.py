@@ -640,8 +640,9 @@ def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: in
 
 
 def _index_mapping_labels(settings: Settings) -> None:
-    """Embed the English mapping model's skill labels now, as their own stage, rather than
-    inside the first pipeline that maps text (the app's text-to-skills pages need them too)."""
+    """Embed the mapping models' skill labels now, as their own stage, rather than inside the
+    first pipeline that maps text (the app's text-to-skills pages need them too): English,
+    then Dutch (the multilingual model's labels and the English model's glossed ones)."""
     from skillmatch import progress
     from skillmatch.mapping import SkillExtractor
 
@@ -652,6 +653,9 @@ def _index_mapping_labels(settings: Settings) -> None:
         con.close()
     for encoder in extractor.encoders_for("en"):
         extractor.label_vectors(encoder)
+    dutch = extractor.vocabulary_for("nl")
+    for encoder, glossary in extractor.readings_for("nl"):
+        extractor.label_vectors(encoder, dutch, glossary)
     progress.published(progress.MAPPING_INDEX)
 
 

@@ -60,7 +60,9 @@ from skillmatch.text import Segment, candidate_phrases, clean_text, detect_langu
 
 # Bumped whenever the mapping's output can change for the same input and models: pipelines
 # re-map their data when it (or a model or the acceptance model) changes.
-ENGINE_VERSION = "2.4"  # 2.4: Dutch read in English words too; 2.3: said labels scored, Dutch compounds; 2.2: `asks`; 2.1: trees
+# 2.4: Dutch also read in English words (glossary); 2.3: said labels scored, Dutch compounds;
+# 2.2: `asks`; 2.1: trees
+ENGINE_VERSION = "2.4"
 
 
 @dataclass(frozen=True)
