@@ -11,7 +11,6 @@ token vectors of their own words.
 from __future__ import annotations
 
 import csv
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +92,8 @@ class Glossary:
                     return f"{self.entries[part]} {self.entries[head]}"
         return None
 
-    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one glossary per language, kept for life
     def gloss(self, text: str) -> Gloss:
+        """The text with each word replaced by its gloss; spaces and punctuation kept."""
         pieces: list[str] = []
         starts: list[np.ndarray] = []
         ends: list[np.ndarray] = []
