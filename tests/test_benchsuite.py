@@ -21,7 +21,12 @@ def test_summary_reports_the_results_it_finds(tmp_path: Path) -> None:
         {"workload": "talent", "clients": 10, "requests": 460, "failures": 0, "p50_ms": 638.1,
          "p95_ms": 824.4, "req_per_s": 15.32}],
         "aims": [{"aim": "no errors under load", "measured": "0 failed", "met": True}]}))
+    (tmp_path / "dutch.json").write_text(json.dumps({
+        "ads": 300, "ads_per_s": {"with glossary": 3.64, "without glossary": 4.91},
+        "cost_ratio": 1.346, "glossed_label_vectors_mb": 180}))
     page = benchsuite.summary(tmp_path)
+    assert ("- 300 ads: 3.64 ads/s with the glossary reading, 4.91 without (cost ratio "
+            "1.346); glossed label vectors 180 MB") in page
     assert "| talent | 10 | 460 | 0 | 638.1 | 824.4 | 15.32 |" in page
     assert "- no errors under load: 0 failed (met)" in page
     assert "| dask, 2 workers x 1 thread | 4.17 | 0.872 | 34.6 s |" in page

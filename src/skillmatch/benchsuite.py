@@ -20,10 +20,7 @@ SUITE = {  # name -> (script, full arguments, --quick arguments)
     "publish": ("bench_publish.py", [], ["--scaled", "100000", "--seconds", "10"]),
     "api": ("bench_api.py", [], ["--quick"]),
 }
-RESULT_FILES = {"mapping": "mapping.json", "dutch": "dutch.json", "pipeline": "pipeline.json",
-                "app": "app.json",
-                "scale": "scale.json", "dask": "dask.json", "publish": "publish.json",
-                "api": "api.json"}
+RESULT_FILES = {name: f"{name}.json" for name in SUITE}
 
 
 def run(benchmarks: Path, names: list[str], quick: bool, echo=print) -> list[str]:

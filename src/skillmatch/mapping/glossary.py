@@ -79,7 +79,7 @@ class Glossary:
 
     def _compound(self, word: str) -> str | None:
         """A compound the glossary does not list, as two words it does ("plaatmetalen" ->
-        "plate" + "metals"; a linking "s" may join them: "veiligheidsschoenen"): the split
+        "plate metal"; a linking "s" may join them: "veiligheidsschoenen"): the split
         with the longest known head, as Dutch compounds end in their head."""
         if len(word) < 2 * COMPOUND_PART:
             return None
