@@ -119,10 +119,14 @@ def test_dutch_text_reaches_english_skill_labels(extractor: SkillExtractor) -> N
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<script>alert(1)</script>", "\x00\x01",
-                                  "'; DROP TABLE esco_skill; --", "word " * 200_000])
-def test_hostile_and_empty_texts_do_not_crash(extractor: SkillExtractor, text: str) -> None:
-    for match in extractor.extract(text, top_k=3):
+                                  "'; DROP TABLE esco_skill; --", "word " * 200_000,
+                                  "Je verzorgt wonden 🩹 e\u0301n ﬁets-- - -'- ''"])
+@pytest.mark.parametrize("language", [None, "nl"])  # nl: through the glossary too
+def test_hostile_and_empty_texts_do_not_crash(extractor: SkillExtractor, text: str,
+                                              language: str | None) -> None:
+    for match in extractor.extract(text, top_k=3, language=language):
         assert match.uri.startswith("http://data.europa.eu/esco/skill/")
+        assert 0 <= match.start <= match.end
 
 
 def test_batch_equals_single(extractor: SkillExtractor) -> None:
