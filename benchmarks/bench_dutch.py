@@ -14,12 +14,13 @@ import csv
 import json
 import resource
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
 from skillmatch.mapping import SkillExtractor
-from skillmatch.mapping.extractor import MappingParams, mapping_params
+from skillmatch.mapping.extractor import mapping_params
 from skillmatch.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def main() -> None:
         "with glossary": SkillExtractor(settings, con, params=params, memo_sentences=0),
         "without glossary": SkillExtractor(
             settings, con, memo_sentences=0,
-            params=MappingParams(**{**params.__dict__, "use_glossaries": False})),
+            params=replace(params, use_glossaries=False)),
     }
     con.close()
     for extractor in variants.values():
