@@ -27,13 +27,14 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, warehouse.War
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from skillmatch.encoding import ModelUnavailable
     from skillmatch.engine import EngineError
+    from skillmatch.mapping.glossary import GlossaryError
     from skillmatch.pipeline import PipelineError
     from skillmatch.regions import RegionError
     from skillmatch.sources import SourceError
     from skillmatch.taxonomy import EscoExportError
 
     return (*EXPECTED_ERRORS, EscoExportError, ModelUnavailable, PipelineError, SourceError,
-            RegionError, EngineError)
+            RegionError, EngineError, GlossaryError)
 
 
 def one_line(exc: BaseException) -> str:

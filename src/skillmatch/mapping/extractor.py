@@ -248,6 +248,7 @@ class SkillExtractor:
         """Skill label vectors of one model, loaded (or embedded, once) on first use; through a
         glossary, the labels in its language are embedded as their gloss."""
         vocab = vocab or self.vocab
+        glossary = glossary if vocab.foreign else None  # nothing to gloss: the plain vectors
         key = (encoder.name, vocab.languages, glossary.language if glossary else "")
         if key not in self._label_vectors:
             texts = vocab.texts if glossary is None else [
