@@ -242,3 +242,24 @@ def test_sections_follow_their_headings() -> None:
         == "offer"
     assert sections(lines) == ["duties", "duties", "requirements", "requirements", "offer",
                                "offer", "requirements", "requirements"]
+
+
+def test_candidates_carry_the_sentence_against_each_skill_description(
+        extractor: SkillExtractor) -> None:
+    """`described` is the cosine of the sentence with the skill's "label: description" vector
+    (of the same model), and `described_gap` how far it lies below the sentence's best."""
+    sentence = "You look after our free and open-source database management tool."
+    scores = extractor.score_sentences([sentence])[0]
+    encoder = extractor.encoders_for("en")[0]
+    vector = encoder.embed([sentence], cache=False)[0]
+    skills = extractor.vocab.skills
+    ids = list(scores)
+    texts = [f"{skills['preferred_label'].iat[k]}: {skills['description'].iat[k]}" for k in ids]
+    expected = encoder.embed(texts, kind="document", cache=False) @ vector
+    described = [scores[k].described for k in ids]
+    assert described == pytest.approx(expected.tolist(), abs=1e-4)
+    best = ids[int(max(range(len(ids)), key=described.__getitem__))]
+    assert scores[best].described_gap == pytest.approx(0.0)
+    assert all(c.described_gap >= 0 for c in scores.values())
+    # the description says what the label does not: PostgreSQL is such a tool
+    assert skills["preferred_label"].iat[best] == "PostgreSQL"

@@ -643,7 +643,8 @@ def build(ctx: click.Context, skip_index: bool, reload_taxonomy: bool, limit: in
 def _index_mapping_labels(settings: Settings) -> None:
     """Embed the mapping models' skill labels now, as their own stage, rather than inside the
     first pipeline that maps text (the app's text-to-skills pages need them too): English,
-    then Dutch (the multilingual model's labels and the English model's glossed ones)."""
+    then Dutch (the multilingual model's labels and the English model's glossed ones), and the
+    skills' descriptions."""
     from skillmatch import progress
     from skillmatch.mapping import SkillExtractor
 
@@ -657,6 +658,8 @@ def _index_mapping_labels(settings: Settings) -> None:
     dutch = extractor.vocabulary_for("nl")
     for encoder, glossary in extractor.readings_for("nl"):
         extractor.label_vectors(encoder, dutch, glossary)
+    for language in ("en", "nl"):  # the skills' descriptions, for each language's first model
+        extractor.description_vectors(extractor.encoders_for(language)[0])
     progress.published(progress.MAPPING_INDEX)
 
 

@@ -1,14 +1,14 @@
 """The learned acceptance model: which candidate skills a text really asks for.
 
 The candidate stage ranks ESCO skills by similarity; whether a candidate is *accepted* (stored,
-counted on every dashboard) is decided here, over features of the candidate (similarities,
-lexical evidence, how specific the label is, the skill's ESCO type and reuse level, the ad's
-section and its occupation's ESCO profile, whether its sentence asks anything of the
-candidate: `requirement.py`). Two learners read them: a logistic regression
-(smooth, additive) and gradient-boosted trees (interactions: a high cosine means less in the
-employer section than among the requirements). Their mean probability ranks the candidates too,
-so one number means the same in English and Dutch; cross-validated, the mean ranked better
-than either alone.
+counted on every dashboard) is decided here, over features of the candidate (similarities, how
+well its sentence fits the skill's ESCO description, lexical evidence, how specific the label
+is, the skill's ESCO type and reuse level, the ad's section and its occupation's ESCO profile,
+whether its sentence asks anything of the candidate: `requirement.py`). Two learners read them:
+a logistic regression (smooth, additive) and gradient-boosted trees (interactions: a high
+cosine means less in the employer section than among the requirements). Their mean probability
+ranks the candidates too, so one number means the same in English and Dutch; cross-validated,
+the mean ranked better than either alone.
 
 The model is plain numbers (`taxonomy/acceptance.json`: coefficients, tree nodes), trained by
 `skillmatch train acceptance` from the public development sets and the project's real-ad gold
@@ -49,6 +49,8 @@ class Candidate(NamedTuple):
     phrase_words: int     # words in the matched phrase (0: the whole sentence)
     stem_hit: bool = False  # every word of a multi-word label is said, in any order
     asks: float = 0.0       # P(its sentence asks something of the candidate): requirement.py
+    described: float = 0.0  # cosine of the sentence with the skill's ESCO description
+    described_gap: float = 0.0  # ... below the best-described candidate of the sentence
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ FEATURES = (
     *[f"reuse_{r}" for r in REUSE_LEVELS], *[f"section_{s}" for s in SECTION_NAMES],
     "log_mentions", "log_sentence_words", "position", "occupation_prior", "has_occupation",
     "multilingual", "multilingual_x_best_cos", "multilingual_x_score", "asks",
+    "described", "described_gap",
 )
 
 
@@ -86,10 +89,11 @@ def feature_matrix(rows: Sequence[tuple[Candidate, float, str, str, Context]]) -
     if not rows:
         return np.zeros((0, len(FEATURES)))
     (score, sentence_cos, phrase_cos, extra, exact, acronym, stem_hit, rank, top, label_words,
-     phrase_words, asks, mentions, sentence_words, position, occupation_prior, has_occupation,
-     nl) = np.array([
+     phrase_words, asks, described, described_gap, mentions, sentence_words, position,
+     occupation_prior, has_occupation, nl) = np.array([
         (c.score, c.sentence_cos, c.phrase_cos, c.extra, c.exact, c.acronym, c.stem_hit,
-         c.rank, top, len(c.label.split()), c.phrase_words, c.asks, ctx.mentions,
+         c.rank, top, len(c.label.split()), c.phrase_words, c.asks, c.described,
+         c.described_gap, ctx.mentions,
          ctx.sentence_words, ctx.position, ctx.occupation_prior, ctx.has_occupation,
          ctx.language != "en") for c, top, _, _, ctx in rows], dtype=np.float64).T
     reuse = np.array([r[3] for r in rows], dtype=object)
@@ -103,6 +107,7 @@ def feature_matrix(rows: Sequence[tuple[Candidate, float, str, str, Context]]) -
         *[reuse == r for r in REUSE_LEVELS], *[section == s for s in SECTION_NAMES],
         np.log1p(mentions - 1), np.log1p(sentence_words), position,
         occupation_prior, has_occupation, nl, nl * best, nl * score, asks,
+        described, described_gap,
     ]).astype(np.float64)
 
 

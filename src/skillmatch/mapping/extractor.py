@@ -60,9 +60,10 @@ from skillmatch.text import Segment, candidate_phrases, clean_text, detect_langu
 
 # Bumped whenever the mapping's output can change for the same input and models: pipelines
 # re-map their data when it (or a model or the acceptance model) changes.
-# 2.4: Dutch also read in English words (glossary); 2.3: said labels scored, Dutch compounds;
+# 2.5: the sentence vs each skill's ESCO description; 2.4: Dutch also read in English words
+# (glossary); 2.3: said labels scored, Dutch compounds;
 # 2.2: `asks`; 2.1: trees
-ENGINE_VERSION = "2.4"
+ENGINE_VERSION = "2.5"
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class SkillExtractor:
         # `models` fixes the ensemble for every language (evaluation, experiments)
         self.fixed_models = list(dict.fromkeys(models)) if models else None
         self._label_vectors: dict[tuple[str, tuple[str, ...], str], torch.Tensor] = {}
+        self._description_vectors: dict[str, np.ndarray] = {}
         from skillmatch.taxonomy import load_config
 
         self._glossary_files = load_config(settings).glossaries
@@ -257,6 +259,18 @@ class SkillExtractor:
             vectors = encoder.embed(texts, kind="document")
             self._label_vectors[key] = torch.from_numpy(np.ascontiguousarray(vectors))
         return self._label_vectors[key]
+
+    def description_vectors(self, encoder: Encoder) -> np.ndarray:
+        """One vector per skill of "label: ESCO description" (the vocabulary's skill order):
+        the description says what a label leaves implicit ("psychiatry" is a medical
+        specialty, not a team member), a second view the acceptance model reads."""
+        if encoder.name not in self._description_vectors:
+            skills = self.vocab.skills
+            texts = [f"{label}: {text}" if text else label for label, text in
+                     zip(skills["preferred_label"], skills["description"], strict=True)]
+            self._description_vectors[encoder.name] = np.ascontiguousarray(
+                encoder.embed(texts, kind="document"))
+        return self._description_vectors[encoder.name]
 
     # ------------------------------------------------------------------ candidates
     @staticmethod
@@ -350,6 +364,7 @@ class SkillExtractor:
             sentence_sims = part if sentence_sims is None else sentence_sims.add_(part)
         assert sentence_sims is not None
         asks = self._asks(encoders[0].name, passes[0])
+        descriptions = self.description_vectors(encoders[0])
         k = min(p.sentence_candidates, sentence_sims.shape[1] - 1)
         top = torch.topk(sentence_sims, k, dim=1, sorted=False)
         top_values, tops = top.values.numpy(), top.indices
@@ -430,7 +445,11 @@ class SkillExtractor:
                         stem_hit=True)
             self._prefer_generic(sentence, scores, p.accept_threshold)
             ranked = sorted(scores, key=lambda k: -scores[k].score)
-            results.append({k: scores[k]._replace(rank=r, asks=float(asks[i]))
+            described = descriptions[ranked] @ passes[0][i][0] if ranked else np.zeros(0)
+            most = float(described.max()) if ranked else 0.0
+            results.append({k: scores[k]._replace(rank=r, asks=float(asks[i]),
+                                                  described=float(described[r]),
+                                                  described_gap=most - float(described[r]))
                             for r, k in enumerate(ranked)})
         return results
 

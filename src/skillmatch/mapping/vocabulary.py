@@ -77,8 +77,8 @@ def read_rows(con: duckdb.DuckDBPyConnection, languages: Sequence[str] | None = 
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The skills and their label rows (uri, label, language) in `languages` (all if None)."""
     skills = con.execute(
-        "SELECT uri, trim(preferred_label) AS preferred_label, skill_type, reuse_level "
-        "FROM esco_skill ORDER BY uri"
+        "SELECT uri, trim(preferred_label) AS preferred_label, skill_type, reuse_level, "
+        "trim(coalesce(description, '')) AS description FROM esco_skill ORDER BY uri"
     ).df()
     where, values = "", []
     if languages is not None:
@@ -96,7 +96,8 @@ class SkillVocabulary:
     """Skill labels (preferred + alternative, in the given languages) arranged for fast
     max-per-skill scoring. Every vocabulary of a warehouse lists the skills in one order."""
 
-    skills: pd.DataFrame                 # uri, preferred_label, skill_type, reuse_level
+    skills: pd.DataFrame                 # uri, preferred_label, skill_type, reuse_level,
+                                         # description
     texts: list[str]                     # unique label texts
     text_skills: list[tuple[int, ...]]   # text id -> skill ids carrying it
     languages: tuple[str, ...] = ("en",)
