@@ -445,8 +445,8 @@ class SkillExtractor:
                         stem_hit=True)
             self._prefer_generic(sentence, scores, p.accept_threshold)
             ranked = sorted(scores, key=lambda k: -scores[k].score)
-            described = descriptions[ranked] @ passes[0][i][0] if ranked else np.zeros(0)
-            most = float(described.max()) if ranked else 0.0
+            described = descriptions[ranked] @ passes[0][i][0]
+            most = float(described.max(initial=-1.0))  # cosines: -1 is below any of them
             results.append({k: scores[k]._replace(rank=r, asks=float(asks[i]),
                                                   described=float(described[r]),
                                                   described_gap=most - float(described[r]))
