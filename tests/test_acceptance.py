@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from skillmatch.mapping.acceptance import (
+    DOCUMENT_BETA,
+    DOCUMENT_SENTENCES,
     FEATURES,
     TREE_PARAMS,
     AcceptanceModel,
@@ -130,3 +132,33 @@ def test_best_threshold_counts_unreached_gold() -> None:
     # with many gold items no candidate reached, accepting more still pays
     assert best_threshold(prob, y, groups_gold=20) == pytest.approx(0.3)
     assert best_threshold(np.array([0.9, 0.8]), np.array([1, 0]), 1) == pytest.approx(0.9)
+
+
+def test_best_threshold_with_a_precision_weighting_beta() -> None:
+    prob = np.array([0.9, 0.8, 0.3])
+    y = np.array([1, 0, 1])
+    # F1 takes all three (0.8 > 0.67); F0.5 keeps only the sure one (0.83 > 0.71)
+    assert best_threshold(prob, y, groups_gold=2) == pytest.approx(0.3)
+    assert best_threshold(prob, y, groups_gold=2, beta=0.5) == pytest.approx(0.9)
+
+
+def test_whole_ads_get_a_document_cut_that_survives_saving(tmp_path) -> None:
+    units = synthetic_units(60)
+    for u in units[::2]:
+        u.group = f"ad:{u.group}"
+    model = fit_acceptance(units)
+    ads = [u for u in units if u.group.startswith("ad:")]
+    prob = np.concatenate([model.probability(u.x, u.uris) for u in ads])
+    y = np.concatenate([u.y for u in ads])
+    expected = best_threshold(prob, y, sum(len(u.items) for u in ads), DOCUMENT_BETA)
+    assert model.document_threshold == pytest.approx(expected, abs=1e-3)
+    assert model.threshold_for(1) == model.threshold
+    assert model.threshold_for(DOCUMENT_SENTENCES) == model.document_threshold
+    path = tmp_path / "acceptance.json"
+    model.save(path)
+    again = AcceptanceModel.load(path)
+    assert again.document_threshold == pytest.approx(model.document_threshold, abs=1e-4)
+    # without ads to learn from, documents take the sentence cut
+    plain = fit_acceptance(synthetic_units(20))
+    assert plain.document_threshold is None
+    assert plain.threshold_for(50) == plain.threshold

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from skillmatch.mapping import (
     section_heading,
     sections,
 )
+from skillmatch.mapping.acceptance import DOCUMENT_SENTENCES
 from skillmatch.mapping.vocabulary import SkillVocabulary, is_fragment
 from skillmatch.text import clean_text
 
@@ -108,7 +111,28 @@ def test_top_k_returns_candidates_below_threshold_marked(extractor: SkillExtract
     ranked = extractor.extract("You build our booking platform.", top_k=8)
     assert len(ranked) == 8
     assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
-    assert all(m.accepted == (m.score >= extractor.threshold) for m in ranked)
+    assert all(m.accepted == (m.score >= extractor.threshold(1)) for m in ranked)
+
+
+def test_a_whole_ad_is_cut_at_the_document_threshold(extractor: SkillExtractor) -> None:
+    model = extractor.acceptance
+    assert model is not None and model.document_threshold is not None  # the trained file
+    sentence = "Good communication skills in English."
+    document = f"You care for patients and give medicines. You write Java every day. {sentence}"
+    assert len(extractor.prepare(document, None).segments) >= DOCUMENT_SENTENCES
+    alone = extractor.extract(sentence, top_k=5)
+    cut = alone[0].score + 0.01  # a document cut above the sentence's best skill
+    extractor.acceptance = replace(model, document_threshold=cut)
+    try:
+        assert extractor.threshold(1) == model.threshold and extractor.threshold(3) == cut
+        ranked = extractor.extract(document, top_k=10)
+        assert all(m.accepted == (m.score >= cut) for m in ranked)
+        assert alone[0].accepted and alone[0].label == "communication"
+        assert "communication" not in {m.label for m in extractor.extract(document)}
+        assert [m.label for m in extractor.extract(sentence)] == [m.label for m in alone
+                                                                  if m.accepted]
+    finally:
+        extractor.acceptance = model
 
 
 def test_dutch_text_reaches_english_skill_labels(extractor: SkillExtractor) -> None:

@@ -484,6 +484,7 @@ def train_acceptance(ctx: click.Context, bench_root: Path | None, gold_dir: Path
     where `[esco.mapping] acceptance_model` points (`skillmatch eval` reports it
     cross-validated)."""
     from skillmatch.evaluation import skill_units
+    from skillmatch.mapping.acceptance import DOCUMENT_SENTENCES
     from skillmatch.mapping.extractor import acceptance_path
     from skillmatch.mapping.training import fit_acceptance
 
@@ -502,7 +503,8 @@ def train_acceptance(ctx: click.Context, bench_root: Path | None, gold_dir: Path
     model.meta["multilingual_model"] = settings.multilingual_model
     model.save(path)
     click.echo(f"acceptance model ({model.meta['examples']:,} candidates, "
-               f"{model.meta['positives']:,} gold; threshold {model.threshold:.3f}) -> {path}")
+               f"{model.meta['positives']:,} gold; threshold {model.threshold:.3f}, "
+               f"whole documents {model.threshold_for(DOCUMENT_SENTENCES):.3f}) -> {path}")
 
 
 @train.command("encoder")

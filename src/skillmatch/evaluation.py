@@ -43,6 +43,7 @@ from skillmatch.mapping.training import (
     out_of_fold_asks,
     scored_by,
     sentence_asks,
+    threshold_of,
     unit_metrics,
 )
 from skillmatch.search import LabelTable, TaxonomyIndex, normalise
@@ -379,7 +380,7 @@ def evaluate_skill_units(units: Sequence[Unit], model: AcceptanceModel | None,
     oof_asks = out_of_fold_asks(units, folds)
     columns = {
         "value": cross_validated(units, folds),
-        "in_sample": [(scored_by(model, u), model.threshold) for u in units],
+        "in_sample": [(scored_by(model, u), threshold_of(model, u)) for u in units],
         "heuristic": [(u.heuristic, heuristic_threshold) for u in units],
     }
     rows = []

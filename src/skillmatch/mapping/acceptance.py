@@ -111,6 +111,13 @@ def feature_matrix(rows: Sequence[tuple[Candidate, float, str, str, Context]]) -
     ]).astype(np.float64)
 
 
+# a text of this many sentences or more is a document (an ad, a course description) and is
+# cut at the document threshold, fitted on the whole ads
+DOCUMENT_SENTENCES = 3
+# documents feed counts (demand per skill, gap index): there a wrong skill misleads more than
+# a missed one, so their cut weighs precision above recall (F-beta, MODEL_CARD)
+DOCUMENT_BETA = 0.85
+
 PRIOR_STRENGTH = 5.0  # pseudo-candidates that pull a skill's own gold rate to the base rate
 PRIOR_MIN = 3         # candidates a skill needs before it has a prior of its own
 
@@ -206,7 +213,8 @@ class BoostedTrees:
 class AcceptanceModel:
     """Standardised logistic regression over FEATURES plus the skill's own prior, averaged
     with boosted trees over the same columns when it has them; `threshold` on the
-    probability accepts a skill."""
+    probability accepts a skill in a sentence, `document_threshold` in a whole document
+    (an ad: DOCUMENT_SENTENCES sentences or more)."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -217,6 +225,13 @@ class AcceptanceModel:
     meta: dict = field(default_factory=dict)
     trees: BoostedTrees | None = None
     requirement: RequirementModel | None = None  # the `asks` feature's sentence model
+    document_threshold: float | None = None  # None: `threshold` for documents too
+
+    def threshold_for(self, sentences: int) -> float:
+        """The cut for a text of this many sentences."""
+        if sentences >= DOCUMENT_SENTENCES and self.document_threshold is not None:
+            return self.document_threshold
+        return self.threshold
 
     def prior_column(self, uris: Sequence[str] | None, n: int) -> np.ndarray:
         if uris is None:
@@ -241,6 +256,8 @@ class AcceptanceModel:
             "features": [*FEATURES, "skill_prior"], "mean": self.mean.round(6).tolist(),
             "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
             "intercept": round(self.intercept, 6), "threshold": round(self.threshold, 4),
+            "document_threshold": None if self.document_threshold is None
+            else round(self.document_threshold, 4),
             "meta": self.meta, "prior": dict(sorted(self.prior.items()))}, indent=1)
         # thousands of numbers: one line per array (or per encoder's weights), not per number
         blocks = {"requirement": self.requirement.to_dict() if self.requirement else {},
@@ -262,7 +279,8 @@ class AcceptanceModel:
                    float(doc["intercept"]), float(doc["threshold"]), doc.get("prior", {}),
                    doc.get("meta", {}),
                    BoostedTrees.from_dict(doc["trees"]) if "trees" in doc else None,
-                   RequirementModel.from_dict(doc.get("requirement") or {}))
+                   RequirementModel.from_dict(doc.get("requirement") or {}),
+                   doc.get("document_threshold"))
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, c: float = 0.5
@@ -301,14 +319,15 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
     return BoostedTrees.from_sklearn(model)
 
 
-def best_threshold(prob: np.ndarray, y: np.ndarray, groups_gold: float) -> float:
-    """The probability cut with the best F1 over pooled examples, where `groups_gold` is the
-    number of gold items (so recall counts golds no candidate reached)."""
+def best_threshold(prob: np.ndarray, y: np.ndarray, groups_gold: float, beta: float = 1.0
+                   ) -> float:
+    """The probability cut with the best F-beta over pooled examples, where `groups_gold` is
+    the number of gold items (so recall counts golds no candidate reached)."""
     order = np.argsort(-prob)
     tp = np.cumsum(y[order])
     k = np.arange(1, len(order) + 1)
-    f1 = 2 * tp / (k + groups_gold)
-    i = int(np.argmax(f1))
+    f = (1 + beta**2) * tp / (k + beta**2 * groups_gold)
+    i = int(np.argmax(f))
     return float(prob[order][i])
 
 

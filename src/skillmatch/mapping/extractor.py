@@ -60,10 +60,11 @@ from skillmatch.text import Segment, candidate_phrases, clean_text, detect_langu
 
 # Bumped whenever the mapping's output can change for the same input and models: pipelines
 # re-map their data when it (or a model or the acceptance model) changes.
+# 2.6: whole documents cut at their own, precision-weighted threshold; ads weigh twice;
 # 2.5: the sentence vs each skill's ESCO description; 2.4: Dutch also read in English words
 # (glossary); 2.3: said labels scored, Dutch compounds;
 # 2.2: `asks`; 2.1: trees
-ENGINE_VERSION = "2.5"
+ENGINE_VERSION = "2.6"
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,11 @@ class SkillExtractor:
                 out.setdefault(occ, {})[index[skill]] = 1.0 if relation == "essential" else 0.5
         return out
 
-    @property
-    def threshold(self) -> float:
-        return self.acceptance.threshold if self.acceptance else self.params.accept_threshold
+    def threshold(self, sentences: int = 1) -> float:
+        """The acceptance cut for a text of this many sentences."""
+        if self.acceptance:
+            return self.acceptance.threshold_for(sentences)
+        return self.params.accept_threshold
 
     def encoders_for(self, language: str) -> list[Encoder]:
         """English text: the English model (plus the multilingual one when `mapping_ensemble`
@@ -580,7 +583,7 @@ class SkillExtractor:
         found = self.candidates(doc, per_sentence)
         prob = self.probabilities([f[:4] for f in found])
         order = np.argsort(-prob, kind="stable")
-        threshold = self.threshold
+        threshold = self.threshold(len(doc.segments))
         if not top_k:
             order = [i for i in order if prob[i] >= threshold]
         skills = self.vocab.skills
