@@ -58,8 +58,8 @@ def fold_of(group: str, folds: int) -> int:
 
 
 INNER_FOLDS = 5
-# a whole real ad set weighs this many sentence sets: ads are what the pipelines map, and the
-# hidden judge of the product is real ads (cross-validated: MODEL_CARD "Ideas measured")
+# a real-ad set weighs this many sentence sets: whole ads are what the vacancies pipeline
+# maps (cross-validated: MODEL_CARD "Ideas measured")
 AD_WEIGHT = 2.0
 
 
