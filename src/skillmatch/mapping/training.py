@@ -113,8 +113,9 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
                    trees: bool = True) -> AcceptanceModel:
     """One logistic regression (and, with `trees`, boosted trees) over every unit's
     candidates; each dataset weighs the same (an ad has a thousand candidates, a sentence
-    sixty) except that an ad set weighs AD_WEIGHT, and the threshold is the probability
-    with the best pooled F1."""
+    sixty) except that an ad set weighs AD_WEIGHT. The threshold is the probability with the
+    best pooled F1; the document threshold the one with the best F-beta (DOCUMENT_BETA) over
+    the ads' candidates."""
     units = [u for u in units if len(u.skills)]
     if not units:
         raise ValueError("no candidates to learn from: are the evaluation sets empty?")
@@ -136,8 +137,9 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
     datasets = np.concatenate([[u.dataset] * len(u.skills) for u in units])
     names, counts = np.unique(datasets, return_counts=True)
     per = dict(zip(names, counts, strict=True))
-    share = {u.dataset: AD_WEIGHT if is_ad(u) else 1.0 for u in units}
-    weight = np.array([len(y) * share[d] / (len(names) * per[d]) for d in datasets])
+    ad = np.concatenate([[is_ad(u)] * len(u.skills) for u in units])
+    weight = (np.array([len(y) / (len(names) * per[d]) for d in datasets])
+              * np.where(ad, AD_WEIGHT, 1.0))
     model = fit(x, y, weight, c)
     model.trees = fit_trees(x, y, weight) if trees else None
     model.prior = skill_prior(uris, y) if use_prior else {}
@@ -148,7 +150,6 @@ def fit_acceptance(units: Sequence[Unit], c: float = 0.5, use_prior: bool = True
                            for u, a in zip(units, asks, strict=True)])
     n_gold = sum(len(u.items) for u in units)
     model.threshold = best_threshold(prob, y, n_gold)
-    ad = np.concatenate([[is_ad(u)] * len(u.skills) for u in units])
     if ad.any() and y[ad].any():
         model.document_threshold = best_threshold(
             prob[ad], y[ad], sum(len(u.items) for u in units if is_ad(u)), DOCUMENT_BETA)
