@@ -6,13 +6,13 @@ and the ads exactly as the vacancies pipeline reads them."""
 from __future__ import annotations
 
 import csv
-import re
 import zipfile
 from collections import Counter, defaultdict
 
 from conftest import EN_FOLDER, REAL_EXPORT, REPO, REPO_SETTINGS, _read_lines, needs_shared
 
 from skillmatch.evaluation import gold_ad_texts, read_ad_gold
+from skillmatch.mapping.requirement import evidence_text
 
 GOLD = REPO / "benchmarks" / "gold"
 
@@ -20,10 +20,6 @@ GOLD = REPO / "benchmarks" / "gold"
 def gold_rows() -> list[dict[str, str]]:
     with open(GOLD / "ads_gold.csv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 @needs_shared
@@ -40,8 +36,7 @@ def test_gold_rows_name_esco_skills_by_their_preferred_label() -> None:
 
 
 def test_gold_ads_are_listed_once_and_items_number_from_one() -> None:
-    with open(GOLD / "ads.csv", encoding="utf-8", newline="") as fh:
-        ads = [(r["source"], r["record"]) for r in csv.DictReader(fh)]
+    ads = [(a.source, a.record) for a in read_ad_gold(GOLD)]
     assert [ad for ad, n in Counter(ads).items() if n > 1] == []
     items: dict[tuple[str, str], dict[str, int]] = defaultdict(Counter)
     for r in gold_rows():
@@ -58,8 +53,8 @@ def test_every_evidence_span_is_in_the_ad_the_pipeline_maps() -> None:
     ads = read_ad_gold(GOLD)
     texts = gold_ad_texts(REPO_SETTINGS, ads)
     assert len(texts) == len(ads)  # no gold ad is lost by the pipeline's readers
-    text = {(r.source, str(r.source_record)): normal(f"{r.title}\n{r.description}")
+    text = {(r.source, str(r.source_record)): evidence_text(f"{r.title}\n{r.description}")
             for r in texts.itertuples()}
     missing = [(r["record"], r["evidence"][:60]) for r in gold_rows()
-               if normal(r["evidence"]) not in text[(r["source"], r["record"])]]
+               if evidence_text(r["evidence"]) not in text[(r["source"], r["record"])]]
     assert missing == []

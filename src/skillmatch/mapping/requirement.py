@@ -53,16 +53,17 @@ def fit_requirement(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     return model.coef_[0].astype(np.float64), float(model.intercept_[0])
 
 
-def _norm(text: str) -> str:
+def evidence_text(text: str) -> str:
+    """A text as gold evidence is matched against it: case and runs of whitespace ignored."""
     return re.sub(r"\s+", " ", text.casefold()).strip()
 
 
 def asks_labels(sentences: Sequence[str], evidence: Sequence[str]) -> np.ndarray:
     """1 for a sentence of a gold ad that holds (or lies inside) one of the ad's gold
     evidence spans, else 0."""
-    spans = [e for e in (_norm(e) for e in evidence) if e]
+    spans = [e for e in (evidence_text(e) for e in evidence) if e]
     out = np.zeros(len(sentences), dtype=np.int64)
     for i, sentence in enumerate(sentences):
-        s = _norm(sentence)
+        s = evidence_text(sentence)
         out[i] = any(span in s or (len(s) > 20 and s in span) for span in spans)
     return out
